@@ -1,0 +1,40 @@
+//! Fixed-point scales, PDA seeds and the hard bounds governance can never cross.
+
+/// Prices are quote native units (6 decimals) per one whole base unit.
+pub const PRICE_PRECISION: u64 = 1_000_000;
+/// Base amounts are in 1e-9 of a whole base unit.
+pub const BASE_PRECISION: u64 = 1_000_000_000;
+/// Ratios (margin, fees, haircuts) are parts per million.
+pub const RATIO_PRECISION: u64 = 1_000_000;
+
+pub const MAX_POSITIONS: usize = 8;
+pub const MAX_ORDERS: usize = 16;
+
+pub const EXCHANGE_SEED: &[u8] = b"exchange";
+pub const MARKET_SEED: &[u8] = b"market";
+pub const MARGIN_ACCOUNT_SEED: &[u8] = b"margin_account";
+pub const COLLATERAL_VAULT_SEED: &[u8] = b"collateral_vault";
+pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+
+// Hard bounds on market parameters (ppm unless stated). Governance moves inside these only.
+/// Maintenance margin may not go below 0.5% (200x): thinner buffers cannot survive one slot of
+/// a fast market.
+pub const MIN_MAINTENANCE_MARGIN_RATIO: u32 = 5_000;
+/// Initial margin of 100% means no leverage at all: the ceiling.
+pub const MAX_INITIAL_MARGIN_RATIO: u32 = 1_000_000;
+/// Size premium: ppm of margin added per sqrt(whole base unit); 0 disables it.
+pub const MAX_SIZE_PREMIUM_FACTOR: u32 = 100_000;
+pub const MAX_INSURANCE_FEE: u32 = 50_000;
+/// Haircut on positive unrealised PnL for initial health; 100% would ignore it entirely.
+pub const MAX_PNL_INITIAL_HAIRCUT: u32 = 1_000_000;
+pub const MIN_STALENESS_SLOTS: u32 = 1;
+pub const MAX_STALENESS_SLOTS: u32 = 1_500;
+pub const MAX_STALENESS_SECONDS: u32 = 600;
+/// Confidence interval limit: at most 10% of price.
+pub const MAX_CONFIDENCE_RATIO: u32 = 100_000;
+
+/// Program that owns Pyth `PriceUpdateV2` accounts.
+pub const PYTH_RECEIVER_PROGRAM_ID: anchor_lang::prelude::Pubkey = pyth_solana_receiver_sdk::ID;
+/// Program that owns Switchboard On-Demand pull feeds.
+pub const SWITCHBOARD_ON_DEMAND_PROGRAM_ID: anchor_lang::prelude::Pubkey =
+    switchboard_on_demand::ON_DEMAND_MAINNET_PID;

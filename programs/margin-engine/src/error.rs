@@ -1,0 +1,65 @@
+use anchor_lang::prelude::*;
+
+/// Every rejection has its own code so clients and tests can tell causes apart.
+#[error_code]
+#[derive(PartialEq, Eq)]
+pub enum ErrorCode {
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Signer is not the exchange governance authority")]
+    NotGovernance,
+    #[msg("Signer is not the margin account owner")]
+    NotAccountOwner,
+    #[msg("Signer is neither the margin account owner nor its delegate")]
+    NotOwnerOrDelegate,
+    #[msg("Token account mint is not the exchange collateral mint")]
+    WrongCollateralMint,
+    #[msg("Vault account is not the exchange vault")]
+    WrongVault,
+    #[msg("Source token account is not owned by the signer")]
+    SourceNotOwnedBySigner,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Withdrawal exceeds the account's settled collateral")]
+    InsufficientCollateral,
+    #[msg("Action would leave initial-margin health below zero")]
+    InsufficientInitialMargin,
+    #[msg("Account still has positions, orders or collateral")]
+    AccountNotEmpty,
+    #[msg("This operation is paused")]
+    OperationPaused,
+    #[msg("Initial margin ratio must exceed maintenance margin ratio")]
+    InitialNotAboveMaintenance,
+    #[msg("Maintenance margin ratio must exceed liquidation fee")]
+    MaintenanceNotAboveLiquidationFee,
+    #[msg("A market parameter is outside its hard bounds")]
+    MarketParamOutOfBounds,
+    #[msg("Oracle staleness config invalid: trading limit must not exceed margin limit")]
+    StalenessConfigInvalid,
+    #[msg("Market name must be non-empty ASCII")]
+    InvalidMarketName,
+    #[msg("Oracle account is not owned by the oracle program")]
+    OracleWrongOwner,
+    #[msg("Oracle account could not be decoded")]
+    OracleUndecodable,
+    #[msg("Oracle feed does not match the market's configured feed")]
+    OracleFeedMismatch,
+    #[msg("Pyth update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositive,
+    #[msg("Oracle confidence interval too wide")]
+    OracleTooUncertain,
+    #[msg("Oracle price too stale for margin")]
+    OracleStaleForMargin,
+    #[msg("Oracle price too stale for trading")]
+    OracleStaleForTrading,
+    #[msg("Oracle exponent out of supported range")]
+    OracleExponentOutOfRange,
+    #[msg("Remaining accounts do not cover every market the account holds")]
+    MissingMarketAccounts,
+    #[msg("Remaining market account does not match the position's market")]
+    MarketAccountMismatch,
+    #[msg("Delegate cannot be the owner")]
+    InvalidDelegate,
+}

@@ -1,0 +1,49 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::MarketCreated;
+use crate::state::{validate_market_name, market_status, Exchange, Market, OracleConfig, RiskParams};
+
+#[derive(Accounts)]
+pub struct CreateMarket<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    /// Markets are numbered densely from 0, so the next PDA is always known.
+    #[account(
+        init, payer = payer, space = Market::SPACE,
+        seeds = [MARKET_SEED, &exchange.load()?.market_count.to_le_bytes()], bump,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handle_create_market(
+    ctx: Context<CreateMarket>,
+    name: [u8; 16],
+    oracle: OracleConfig,
+    risk: RiskParams,
+) -> Result<()> {
+    validate_market_name(&name)?;
+    oracle.validate()?;
+    risk.validate()?;
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    let mut market = ctx.accounts.market.load_init()?;
+    market.oracle = oracle;
+    market.risk = risk;
+    market.name = name;
+    market.market_index = exchange.market_count;
+    market.status = market_status::ACTIVE;
+    market.bump = ctx.bumps.market;
+    exchange.market_count = exchange.market_count.checked_add(1).ok_or(ErrorCode::MathOverflow)?;
+    emit!(MarketCreated {
+        market_index: market.market_index,
+        name,
+        initial_margin_ratio: risk.initial_margin_ratio,
+        maintenance_margin_ratio: risk.maintenance_margin_ratio,
+    });
+    Ok(())
+}

@@ -1,0 +1,61 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::CollateralDeposited;
+use crate::state::{paused_operations, Exchange, MarginAccount};
+
+/// Anyone may top up any margin account (it can only make the account safer); the tokens must
+/// come from the signer's own token account.
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    pub depositor: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
+    pub collateral_vault: Account<'info, TokenAccount>,
+    #[account(
+        mut,
+        constraint = source.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
+        constraint = source.owner == depositor.key() @ ErrorCode::SourceNotOwnedBySigner,
+    )]
+    pub source: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let delta = i64::try_from(amount).map_err(|_| ErrorCode::MathOverflow)?;
+    {
+        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        require!(!exchange.is_paused(paused_operations::DEPOSIT), ErrorCode::OperationPaused);
+        exchange.total_collateral = exchange.total_collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    }
+    let collateral_after = {
+        let mut account = ctx.accounts.margin_account.load_mut()?;
+        account.collateral = account.collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+        account.last_active_slot = Clock::get()?.slot;
+        account.collateral
+    };
+    token::transfer(
+        CpiContext::new(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.source.to_account_info(),
+                to: ctx.accounts.collateral_vault.to_account_info(),
+                authority: ctx.accounts.depositor.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    emit!(CollateralDeposited {
+        margin_account: ctx.accounts.margin_account.key(),
+        depositor: ctx.accounts.depositor.key(),
+        amount,
+        collateral_after,
+    });
+    Ok(())
+}

@@ -1,0 +1,69 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::CollateralWithdrawn;
+use crate::health::load_account_health;
+use crate::math::fixed::i128_to_i64;
+use crate::oracle::OracleAction;
+use crate::state::{paused_operations, Exchange, MarginAccount};
+
+/// Owner only (a delegate can never withdraw). Remaining accounts: for each open position in slot
+/// order, its market, its Pyth price update and, if configured, its Switchboard feed.
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub owner: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = owner @ ErrorCode::NotAccountOwner)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
+    pub collateral_vault: Account<'info, TokenAccount>,
+    /// Any token account of the collateral mint: the owner chooses where the money goes.
+    #[account(mut, constraint = destination.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
+    pub destination: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let delta = i64::try_from(amount).map_err(|_| ErrorCode::MathOverflow)?;
+    let clock = Clock::get()?;
+    let exchange_bump = {
+        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        require!(!exchange.is_paused(paused_operations::WITHDRAW), ErrorCode::OperationPaused);
+        exchange.total_collateral = exchange.total_collateral.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
+        exchange.bump
+    };
+    let (collateral_after, health_after) = {
+        let mut account = ctx.accounts.margin_account.load_mut()?;
+        // Only settled collateral leaves the vault: unrealised PnL is other traders' money until
+        // it is realised.
+        require!(account.collateral >= delta, ErrorCode::InsufficientCollateral);
+        account.collateral -= delta;
+        account.last_active_slot = clock.slot;
+        let health = load_account_health(&account, ctx.remaining_accounts, &clock, OracleAction::Withdraw)?;
+        require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
+        (account.collateral, i128_to_i64(health.initial_health)?)
+    };
+    token::transfer(
+        CpiContext::new_with_signer(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.collateral_vault.to_account_info(),
+                to: ctx.accounts.destination.to_account_info(),
+                authority: ctx.accounts.exchange.to_account_info(),
+            },
+            &[&[EXCHANGE_SEED, &[exchange_bump]]],
+        ),
+        amount,
+    )?;
+    emit!(CollateralWithdrawn {
+        margin_account: ctx.accounts.margin_account.key(),
+        amount,
+        collateral_after,
+        initial_health_after: health_after,
+    });
+    Ok(())
+}

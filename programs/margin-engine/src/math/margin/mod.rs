@@ -1,0 +1,159 @@
+//! Account health: the one formula every risk check in the program uses.
+//!
+//! `health = collateral + Σ contribution`, where a position's contribution is its unrealised PnL
+//! (funding included) minus `|notional| × ratio`. The ratio is the market's base ratio plus a
+//! size premium that grows with sqrt(position size), capped at 100%. For initial health a
+//! positive contribution is haircut, so an account cannot lever up on paper gains; haircutting the
+//! contribution (not the PnL) keeps health monotone in price for any haircut.
+//! Everything rounds against the account: PnL down, requirements up.
+use super::fixed::{div_i128, isqrt_u128, mul_div_i128, mul_div_u128, u128_to_i128, Rounding};
+use super::MathResult;
+use crate::constants::{BASE_PRECISION, RATIO_PRECISION};
+use crate::error::ErrorCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HealthKind {
+    Initial,
+    Maintenance,
+}
+
+/// A market's margin parameters, in ppm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarginParams {
+    pub initial_margin_ratio: u32,
+    pub maintenance_margin_ratio: u32,
+    /// ppm added per sqrt(whole base units) of position size.
+    pub size_premium_factor: u32,
+    /// ppm haircut on a positive initial-health contribution.
+    pub pnl_initial_haircut: u32,
+}
+
+/// One position, already priced: plain data so off-chain code can build it too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PositionRisk {
+    /// Signed base amount, 1e-9 units; positive = long.
+    pub base_amount: i64,
+    /// Signed quote flow of the open position, native units: negative when the account paid.
+    pub quote_amount: i64,
+    /// Funding owed to the account and not yet settled (negative = the account owes).
+    pub unsettled_funding: i64,
+    /// Oracle price, quote native units per whole base unit.
+    pub price: u64,
+    pub params: MarginParams,
+}
+
+/// Both health numbers and their parts, from one pass over the positions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HealthReport {
+    pub collateral: i128,
+    pub unrealized_pnl: i128,
+    pub initial_requirement: u128,
+    pub maintenance_requirement: u128,
+    pub initial_health: i128,
+    pub maintenance_health: i128,
+}
+
+impl HealthReport {
+    pub fn health(&self, kind: HealthKind) -> i128 {
+        match kind {
+            HealthKind::Initial => self.initial_health,
+            HealthKind::Maintenance => self.maintenance_health,
+        }
+    }
+}
+
+/// Size premium in ppm: `factor × sqrt(|base| in whole units)`, rounded up.
+pub fn size_premium(base_abs: u64, factor: u32) -> MathResult<u128> {
+    if factor == 0 || base_abs == 0 {
+        return Ok(0);
+    }
+    // sqrt(base_abs × 1e9) = sqrt(whole units) × 1e9, exact to the floor.
+    let root_scaled = isqrt_u128((base_abs as u128) * (BASE_PRECISION as u128));
+    // Flooring the root loses < 1e-9 of a unit; round the premium up to stay conservative.
+    mul_div_u128(root_scaled + 1, factor as u128, BASE_PRECISION as u128, Rounding::Up)
+}
+
+/// Margin ratio (ppm) for a position of this size, capped at 100%.
+pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> MathResult<u128> {
+    let base_ratio = match kind {
+        HealthKind::Initial => params.initial_margin_ratio,
+        HealthKind::Maintenance => params.maintenance_margin_ratio,
+    } as u128;
+    let ratio = base_ratio
+        .checked_add(size_premium(base_abs, params.size_premium_factor)?)
+        .ok_or(ErrorCode::MathOverflow)?;
+    Ok(ratio.min(RATIO_PRECISION as u128))
+}
+
+/// |base| × price in quote native units, rounded up (used for requirements).
+pub fn notional_up(base_amount: i64, price: u64) -> MathResult<u128> {
+    mul_div_u128(
+        base_amount.unsigned_abs() as u128,
+        price as u128,
+        BASE_PRECISION as u128,
+        Rounding::Up,
+    )
+}
+
+/// Signed value of the base at `price`, rounded down (toward -inf: against the account).
+pub fn base_value_down(base_amount: i64, price: u64) -> MathResult<i128> {
+    mul_div_i128(base_amount as i128, price as i128, BASE_PRECISION as i128, Rounding::Down)
+}
+
+/// Unrealised PnL including unsettled funding, rounded down.
+pub fn unrealized_pnl(pos: &PositionRisk) -> MathResult<i128> {
+    base_value_down(pos.base_amount, pos.price)?
+        .checked_add(pos.quote_amount as i128)
+        .and_then(|v| v.checked_add(pos.unsettled_funding as i128))
+        .ok_or(ErrorCode::MathOverflow)
+}
+
+/// Margin requirement of one position, rounded up.
+pub fn margin_requirement(pos: &PositionRisk, kind: HealthKind) -> MathResult<u128> {
+    if pos.base_amount == 0 {
+        return Ok(0);
+    }
+    let ratio = margin_ratio(&pos.params, pos.base_amount.unsigned_abs(), kind)?;
+    mul_div_u128(notional_up(pos.base_amount, pos.price)?, ratio, RATIO_PRECISION as u128, Rounding::Up)
+}
+
+/// Health of an account: collateral plus each position's contribution.
+pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult<HealthReport> {
+    let mut report = HealthReport {
+        collateral: collateral as i128,
+        initial_health: collateral as i128,
+        maintenance_health: collateral as i128,
+        ..HealthReport::default()
+    };
+    for pos in positions {
+        let pnl = unrealized_pnl(pos)?;
+        let initial_req = margin_requirement(pos, HealthKind::Initial)?;
+        let maint_req = margin_requirement(pos, HealthKind::Maintenance)?;
+
+        let maint_contribution = pnl.checked_sub(u128_to_i128(maint_req)?).ok_or(ErrorCode::MathOverflow)?;
+        let mut initial_contribution =
+            pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
+        if initial_contribution > 0 {
+            let kept = (RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64) as i128;
+            initial_contribution = div_i128(
+                initial_contribution.checked_mul(kept).ok_or(ErrorCode::MathOverflow)?,
+                RATIO_PRECISION as i128,
+                Rounding::Down,
+            )?;
+        }
+
+        report.unrealized_pnl = report.unrealized_pnl.checked_add(pnl).ok_or(ErrorCode::MathOverflow)?;
+        report.initial_requirement =
+            report.initial_requirement.checked_add(initial_req).ok_or(ErrorCode::MathOverflow)?;
+        report.maintenance_requirement =
+            report.maintenance_requirement.checked_add(maint_req).ok_or(ErrorCode::MathOverflow)?;
+        report.initial_health =
+            report.initial_health.checked_add(initial_contribution).ok_or(ErrorCode::MathOverflow)?;
+        report.maintenance_health =
+            report.maintenance_health.checked_add(maint_contribution).ok_or(ErrorCode::MathOverflow)?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

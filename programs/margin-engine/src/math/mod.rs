@@ -1,0 +1,7 @@
+//! Pure integer math: no `AccountInfo`, no clock, no logging. The program, the SDK, the keeper and
+//! the stress harness all call these same functions, so on-chain and off-chain numbers agree.
+pub mod fixed;
+pub mod margin;
+
+/// Math failures surface as the program's own error code (`MathOverflow`).
+pub type MathResult<T> = core::result::Result<T, crate::error::ErrorCode>;

@@ -1,0 +1,42 @@
+use anchor_lang::prelude::*;
+
+/// Instruction groups the global gate can close (bits of `Exchange::paused_operations`).
+pub mod paused_operations {
+    pub const DEPOSIT: u16 = 1 << 0;
+    pub const WITHDRAW: u16 = 1 << 1;
+    pub const TRADING: u16 = 1 << 2;
+    pub const LIQUIDATION: u16 = 1 << 3;
+    pub const FUNDING: u16 = 1 << 4;
+    pub const ACCOUNT_LIFECYCLE: u16 = 1 << 5;
+}
+
+/// The singleton: who governs, where the money is, and the global gate.
+#[account(zero_copy)]
+pub struct Exchange {
+    /// Governance: any signer key, e.g. a multisig vault PDA.
+    pub authority: Pubkey,
+    /// Can only make things safer (close gates, set reduce-only).
+    pub guardian: Pubkey,
+    pub collateral_mint: Pubkey,
+    /// PDA token account holding every margin account's collateral.
+    pub collateral_vault: Pubkey,
+    /// PDA token account holding the insurance fund.
+    pub insurance_vault: Pubkey,
+    /// Σ margin-account collateral. Invariant: equals the collateral vault balance.
+    pub total_collateral: i64,
+    pub market_count: u16,
+    /// Bitmask of `paused_operations`.
+    pub paused_operations: u16,
+    pub bump: u8,
+    pub collateral_vault_bump: u8,
+    pub insurance_vault_bump: u8,
+    pub collateral_decimals: u8,
+}
+
+impl Exchange {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Exchange>();
+
+    pub fn is_paused(&self, operation: u16) -> bool {
+        self.paused_operations & operation != 0
+    }
+}

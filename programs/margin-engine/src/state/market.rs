@@ -1,0 +1,140 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::math::margin::MarginParams;
+
+/// Oracle configuration of a market. Borsh layout equals the Pod layout (no padding), so the same
+/// struct is both the instruction argument and the stored field.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+pub struct OracleConfig {
+    /// Pyth price feed id the `PriceUpdateV2` must carry.
+    pub pyth_feed_id: [u8; 32],
+    /// Switchboard On-Demand pull feed used when Pyth is unusable; default key = none.
+    pub switchboard_feed: Pubkey,
+    /// Older than this (slots) and the price is unusable for margin checks.
+    pub max_staleness_slots_margin: u32,
+    /// Older than this (slots) and the price is unusable for new risk.
+    pub max_staleness_slots_trading: u32,
+    pub max_staleness_seconds: u32,
+    /// Confidence interval / price limit, ppm.
+    pub max_confidence_ratio: u32,
+}
+
+/// Risk parameters of a market, ppm unless stated.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+pub struct RiskParams {
+    /// Max open interest per side, base units (1e-9).
+    pub max_open_interest: u64,
+    /// Smallest order, base units.
+    pub min_order_size: u64,
+    /// Price increment, quote native units.
+    pub tick_size: u64,
+    /// Size increment, base units.
+    pub step_size: u64,
+    pub initial_margin_ratio: u32,
+    pub maintenance_margin_ratio: u32,
+    pub size_premium_factor: u32,
+    pub liquidation_fee: u32,
+    pub insurance_fee: u32,
+    pub pnl_initial_haircut: u32,
+}
+
+impl RiskParams {
+    /// Hard bounds no governance action can cross.
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.initial_margin_ratio > self.maintenance_margin_ratio,
+            ErrorCode::InitialNotAboveMaintenance
+        );
+        require!(
+            self.maintenance_margin_ratio > self.liquidation_fee,
+            ErrorCode::MaintenanceNotAboveLiquidationFee
+        );
+        require!(
+            self.maintenance_margin_ratio >= MIN_MAINTENANCE_MARGIN_RATIO
+                && self.initial_margin_ratio <= MAX_INITIAL_MARGIN_RATIO
+                && self.size_premium_factor <= MAX_SIZE_PREMIUM_FACTOR
+                && self.insurance_fee <= MAX_INSURANCE_FEE
+                && self.pnl_initial_haircut <= MAX_PNL_INITIAL_HAIRCUT
+                && self.max_open_interest > 0
+                && self.tick_size > 0
+                && self.step_size > 0
+                && self.min_order_size >= self.step_size
+                && self.min_order_size % self.step_size == 0,
+            ErrorCode::MarketParamOutOfBounds
+        );
+        Ok(())
+    }
+
+    pub fn margin_params(&self) -> MarginParams {
+        MarginParams {
+            initial_margin_ratio: self.initial_margin_ratio,
+            maintenance_margin_ratio: self.maintenance_margin_ratio,
+            size_premium_factor: self.size_premium_factor,
+            pnl_initial_haircut: self.pnl_initial_haircut,
+        }
+    }
+}
+
+impl OracleConfig {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.max_staleness_slots_trading <= self.max_staleness_slots_margin,
+            ErrorCode::StalenessConfigInvalid
+        );
+        require!(
+            self.max_staleness_slots_trading >= MIN_STALENESS_SLOTS
+                && self.max_staleness_slots_margin <= MAX_STALENESS_SLOTS
+                && self.max_staleness_seconds > 0
+                && self.max_staleness_seconds <= MAX_STALENESS_SECONDS
+                && self.max_confidence_ratio > 0
+                && self.max_confidence_ratio <= MAX_CONFIDENCE_RATIO
+                && self.pyth_feed_id != [0u8; 32],
+            ErrorCode::MarketParamOutOfBounds
+        );
+        Ok(())
+    }
+
+    pub fn has_switchboard(&self) -> bool {
+        self.switchboard_feed != Pubkey::default()
+    }
+}
+
+pub mod market_status {
+    pub const ACTIVE: u8 = 0;
+}
+
+/// One perpetual market: PDA `["market", index as u16 LE]`.
+#[account(zero_copy)]
+pub struct Market {
+    pub oracle: OracleConfig,
+    pub risk: RiskParams,
+    pub name: [u8; 16],
+    /// Open interest, base units, per side. Long == short whenever trades are matched.
+    pub open_interest_long: u64,
+    pub open_interest_short: u64,
+    /// Last price accepted from an oracle by any instruction, and when.
+    pub last_oracle_price: u64,
+    pub last_oracle_slot: u64,
+    pub market_index: u16,
+    pub status: u8,
+    pub bump: u8,
+    pub _padding: [u8; 4],
+}
+
+impl Market {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Market>();
+}
+
+/// Market names are short ASCII labels such as "SOL-PERP".
+pub fn validate_market_name(name: &[u8; 16]) -> Result<()> {
+    let len = name.iter().position(|b| *b == 0).unwrap_or(16);
+    require!(
+        len > 0 && name[..len].iter().all(|b| b.is_ascii_graphic()) && name[len..].iter().all(|b| *b == 0),
+        ErrorCode::InvalidMarketName
+    );
+    Ok(())
+}
