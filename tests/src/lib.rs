@@ -1,1 +1,8 @@
+//! Backend-agnostic integration harness: scenarios talk to a [`backend::Backend`] in raw bytes;
+//! [`env::TestEnv`] owns the chain, the mint, the oracles and the accounts it created.
+pub mod backend;
+pub mod env;
+pub mod native;
 
+pub use backend::*;
+pub use env::*;

@@ -1,0 +1,7 @@
+//! Client SDK for the margin engine. Builds every instruction with all accounts derived, decodes
+//! accounts, and re-exports the program's own math (no second copy of any formula).
+pub mod accounts;
+pub mod instructions;
+pub mod pda;
+
+pub use margin_engine::{self, constants, error::ErrorCode, math, oracle::validity, state, ID as PROGRAM_ID};

@@ -1,0 +1,351 @@
+//! `TestEnv`: a running exchange on some backend, plus helpers that build instructions with the
+//! SDK and convert them to raw bytes.
+use anchor_lang::prelude::{AccountMeta, Pubkey};
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_lang::AccountSerialize;
+use anchor_spl::token::spl_token;
+use margin_engine::state::{Exchange, MarginAccount, Market, OracleConfig, RiskParams};
+use margin_engine_sdk::instructions::{self as ix, MarketOracles};
+use margin_engine_sdk::{accounts as decode, pda};
+use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use solana_sdk::signature::Keypair;
+
+use crate::backend::*;
+
+pub const USDC: u64 = 1_000_000;
+pub const BASE: i64 = 1_000_000_000;
+const RENT_EXEMPT_LAMPORTS: u64 = 10_000_000;
+const SLOT_SECONDS: i64 = 1;
+const PYTH_EXPONENT: i32 = -8;
+
+pub fn new_keypair() -> RawKeypair {
+    RawKeypair(Keypair::new().to_bytes())
+}
+
+pub fn key(k: &RawKeypair) -> Pubkey {
+    Pubkey::new_from_array(k.pubkey())
+}
+
+pub fn raw(ix: Instruction) -> RawInstruction {
+    RawInstruction {
+        program_id: ix.program_id.to_bytes(),
+        accounts: ix
+            .accounts
+            .iter()
+            .map(|m| RawMeta { pubkey: m.pubkey.to_bytes(), is_signer: m.is_signer, is_writable: m.is_writable })
+            .collect(),
+        data: ix.data,
+    }
+}
+
+/// The code a program error of ours surfaces as.
+pub fn program_error(code: margin_engine::error::ErrorCode) -> TxError {
+    TxError::Custom { index: 0, code: anchor_lang::error::ERROR_CODE_OFFSET + code as u32 }
+}
+
+/// The code one of Anchor's own errors surfaces as.
+pub fn anchor_error(code: anchor_lang::error::ErrorCode) -> TxError {
+    TxError::Custom { index: 0, code: code as u32 }
+}
+
+/// Default risk parameters for a test market: 10% initial, 5% maintenance.
+pub fn default_risk() -> RiskParams {
+    RiskParams {
+        max_open_interest: 1_000_000 * BASE as u64,
+        min_order_size: BASE as u64 / 100,
+        tick_size: 1_000,
+        step_size: BASE as u64 / 100,
+        initial_margin_ratio: 100_000,
+        maintenance_margin_ratio: 50_000,
+        size_premium_factor: 0,
+        liquidation_fee: 10_000,
+        insurance_fee: 5_000,
+        pnl_initial_haircut: 0,
+    }
+}
+
+pub fn default_oracle_config(feed_id: [u8; 32]) -> OracleConfig {
+    OracleConfig {
+        pyth_feed_id: feed_id,
+        switchboard_feed: Pubkey::default(),
+        max_staleness_slots_margin: 120,
+        max_staleness_slots_trading: 25,
+        max_staleness_seconds: 120,
+        max_confidence_ratio: 20_000,
+    }
+}
+
+pub fn market_name(s: &str) -> [u8; 16] {
+    let mut name = [0u8; 16];
+    name[..s.len()].copy_from_slice(s.as_bytes());
+    name
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MarketHandle {
+    pub index: u16,
+    pub address: Pubkey,
+    pub pyth: Pubkey,
+    pub feed_id: [u8; 32],
+    pub switchboard: Option<Pubkey>,
+}
+
+#[derive(Clone)]
+pub struct Trader {
+    pub keypair: RawKeypair,
+    pub owner: Pubkey,
+    pub token_account: Pubkey,
+    pub margin_account: Pubkey,
+}
+
+pub struct TestEnv<B: Backend> {
+    pub backend: B,
+    pub payer: RawKeypair,
+    pub governance: RawKeypair,
+    pub guardian: RawKeypair,
+    pub collateral_mint: Pubkey,
+    pub markets: Vec<MarketHandle>,
+    /// Every margin account this env created (the conservation check sums them).
+    pub margin_accounts: Vec<Pubkey>,
+}
+
+impl<B: Backend> TestEnv<B> {
+    /// Boots an exchange with a 6-decimal collateral mint and no markets.
+    pub fn new(backend: B) -> Self {
+        let payer = backend.payer();
+        let governance = new_keypair();
+        let guardian = new_keypair();
+        let collateral_mint = Pubkey::new_unique();
+        let mut env = Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
+        env.write_mint(collateral_mint, 6);
+        let init = ix::initialize_exchange(key(&env.payer), key(&env.governance), collateral_mint, key(&env.guardian));
+        let governance = env.governance.clone();
+        env.send(init, &[&governance]).expect("initialize_exchange");
+        env
+    }
+
+    pub fn send(&mut self, ix: Instruction, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+        self.send_all(vec![ix], signers)
+    }
+
+    pub fn send_all(&mut self, ixs: Vec<Instruction>, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+        let raws: Vec<RawInstruction> = ixs.into_iter().map(raw).collect();
+        let payer = self.payer.clone();
+        self.backend.send(&raws, &payer, signers)
+    }
+
+    // ---- chain state helpers ----
+
+    pub fn write_mint(&mut self, address: Pubkey, decimals: u8) {
+        let mint = spl_token::state::Mint {
+            mint_authority: Some(Pubkey::new_unique()).into(),
+            supply: u64::MAX / 2,
+            decimals,
+            is_initialized: true,
+            freeze_authority: None.into(),
+        };
+        let mut data = vec![0u8; spl_token::state::Mint::LEN];
+        spl_token::state::Mint::pack(mint, &mut data).unwrap();
+        self.set_raw(address, data, spl_token::ID);
+    }
+
+    /// Creates (or overwrites) a token account with `amount` of `mint`, owned by `owner`.
+    pub fn write_token_account(&mut self, address: Pubkey, mint: Pubkey, owner: Pubkey, amount: u64) {
+        let account = spl_token::state::Account {
+            mint,
+            owner,
+            amount,
+            delegate: None.into(),
+            state: spl_token::state::AccountState::Initialized,
+            is_native: None.into(),
+            delegated_amount: 0,
+            close_authority: None.into(),
+        };
+        let mut data = vec![0u8; spl_token::state::Account::LEN];
+        spl_token::state::Account::pack(account, &mut data).unwrap();
+        self.set_raw(address, data, spl_token::ID);
+    }
+
+    pub fn set_raw(&mut self, address: Pubkey, data: Vec<u8>, owner: Pubkey) {
+        self.backend.set_account(
+            &address.to_bytes(),
+            RawAccount { lamports: RENT_EXEMPT_LAMPORTS, data, owner: owner.to_bytes(), executable: false },
+        );
+    }
+
+    pub fn token_balance(&mut self, address: Pubkey) -> u64 {
+        let account = self.backend.account(&address.to_bytes()).expect("token account exists");
+        spl_token::state::Account::unpack(&account.data).unwrap().amount
+    }
+
+    pub fn account_exists(&mut self, address: Pubkey) -> bool {
+        self.backend.account(&address.to_bytes()).is_some_and(|a| a.lamports > 0)
+    }
+
+    pub fn raw_data(&mut self, address: Pubkey) -> Vec<u8> {
+        self.backend.account(&address.to_bytes()).expect("account exists").data
+    }
+
+    pub fn exchange(&mut self) -> Exchange {
+        decode::exchange(&self.raw_data(pda::exchange())).unwrap()
+    }
+
+    pub fn market(&mut self, index: u16) -> Market {
+        decode::market(&self.raw_data(pda::market(index))).unwrap()
+    }
+
+    pub fn margin_account(&mut self, address: Pubkey) -> MarginAccount {
+        decode::margin_account(&self.raw_data(address)).unwrap()
+    }
+
+    pub fn slot(&mut self) -> u64 {
+        self.backend.clock().slot
+    }
+
+    /// Advances `slots` slots, one second each.
+    pub fn advance_slots(&mut self, slots: u64) {
+        let clock = self.backend.clock();
+        self.backend.warp(clock.slot + slots, clock.unix_timestamp + slots as i64 * SLOT_SECONDS);
+    }
+
+    // ---- oracles ----
+
+    /// Writes a fully verified Pyth update for `feed_id` published now.
+    pub fn write_pyth(&mut self, address: Pubkey, feed_id: [u8; 32], price_1e6: i64, conf_1e6: u64) {
+        let clock = self.backend.clock();
+        self.write_pyth_full(address, feed_id, price_1e6, conf_1e6, clock.slot, clock.unix_timestamp, VerificationLevel::Full);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_pyth_full(
+        &mut self,
+        address: Pubkey,
+        feed_id: [u8; 32],
+        price_1e6: i64,
+        conf_1e6: u64,
+        posted_slot: u64,
+        publish_time: i64,
+        verification_level: VerificationLevel,
+    ) {
+        // Stored with exponent -8, as most Pyth crypto feeds are.
+        let update = PriceUpdateV2 {
+            write_authority: Pubkey::new_unique(),
+            verification_level,
+            price_message: PriceFeedMessage {
+                feed_id,
+                price: price_1e6 * 100,
+                conf: conf_1e6 * 100,
+                exponent: PYTH_EXPONENT,
+                publish_time,
+                prev_publish_time: publish_time - 1,
+                ema_price: price_1e6 * 100,
+                ema_conf: conf_1e6 * 100,
+            },
+            posted_slot,
+        };
+        let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
+        update.try_serialize(&mut data).unwrap();
+        data.resize(PriceUpdateV2::LEN, 0);
+        self.set_raw(address, data, pyth_solana_receiver_sdk::ID);
+    }
+
+    /// Writes a Switchboard On-Demand pull feed whose current result is `price_1e6`, now.
+    pub fn write_switchboard(&mut self, address: Pubkey, price_1e6: i64, std_dev_1e6: i64) {
+        use switchboard_on_demand::on_demand::accounts::pull_feed::PullFeedAccountData;
+        let clock = self.backend.clock();
+        let mut feed: Box<PullFeedAccountData> = Box::new(bytemuck::Zeroable::zeroed());
+        feed.result.value = price_1e6 as i128 * 1_000_000_000_000;
+        feed.result.std_dev = std_dev_1e6 as i128 * 1_000_000_000_000;
+        feed.result.slot = clock.slot;
+        feed.last_update_timestamp = clock.unix_timestamp;
+        let mut data = <PullFeedAccountData as switchboard_on_demand::Discriminator>::DISCRIMINATOR.to_vec();
+        data.extend_from_slice(bytemuck::bytes_of(feed.as_ref()));
+        self.set_raw(address, data, margin_engine::constants::SWITCHBOARD_ON_DEMAND_PROGRAM_ID);
+    }
+
+    pub fn set_price(&mut self, market: u16, price_1e6: i64) {
+        let m = self.markets[market as usize];
+        self.write_pyth(m.pyth, m.feed_id, price_1e6, 0);
+    }
+
+    // ---- exchange setup ----
+
+    pub fn add_market(&mut self, name: &str, price_1e6: i64, risk: RiskParams) -> MarketHandle {
+        self.add_market_with_oracle(name, price_1e6, risk, false)
+    }
+
+    pub fn add_market_with_oracle(&mut self, name: &str, price_1e6: i64, risk: RiskParams, with_switchboard: bool) -> MarketHandle {
+        let index = self.markets.len() as u16;
+        let feed_id = [index as u8 + 1; 32];
+        let pyth = Pubkey::new_unique();
+        self.write_pyth(pyth, feed_id, price_1e6, 0);
+        let switchboard = with_switchboard.then(Pubkey::new_unique);
+        let mut oracle = default_oracle_config(feed_id);
+        if let Some(sb) = switchboard {
+            self.write_switchboard(sb, price_1e6, 0);
+            oracle.switchboard_feed = sb;
+        }
+        let create = ix::create_market(key(&self.payer), key(&self.governance), index, market_name(name), oracle, risk);
+        let governance = self.governance.clone();
+        self.send(create, &[&governance]).expect("create_market");
+        let handle = MarketHandle { index, address: pda::market(index), pyth, feed_id, switchboard };
+        self.markets.push(handle);
+        handle
+    }
+
+    /// A trader with `wallet_usdc` collateral tokens in a wallet and an empty margin account 0.
+    pub fn new_trader(&mut self, wallet_usdc: u64) -> Trader {
+        let keypair = new_keypair();
+        let owner = key(&keypair);
+        let token_account = Pubkey::new_unique();
+        self.write_token_account(token_account, self.collateral_mint, owner, wallet_usdc);
+        let create = ix::create_margin_account(key(&self.payer), owner, 0);
+        self.send(create, &[&keypair]).expect("create_margin_account");
+        let margin_account = pda::margin_account(&owner, 0);
+        self.margin_accounts.push(margin_account);
+        Trader { keypair, owner, token_account, margin_account }
+    }
+
+    pub fn deposit(&mut self, trader: &Trader, amount: u64) -> Result<TxOutcome, TxError> {
+        let ix = ix::deposit(trader.owner, trader.margin_account, trader.token_account, amount);
+        self.send(ix, &[&trader.keypair])
+    }
+
+    /// Oracle accounts of each market this env created.
+    pub fn oracles(&self) -> impl Fn(u16) -> MarketOracles + '_ {
+        |index| {
+            let m = self.markets[index as usize];
+            MarketOracles { pyth: m.pyth, switchboard: m.switchboard }
+        }
+    }
+
+    pub fn health_accounts(&mut self, margin_account: Pubkey) -> Vec<AccountMeta> {
+        let account = self.margin_account(margin_account);
+        ix::health_accounts(&account, self.oracles())
+    }
+
+    pub fn withdraw(&mut self, trader: &Trader, amount: u64) -> Result<TxOutcome, TxError> {
+        let remaining = self.health_accounts(trader.margin_account);
+        let ix = ix::withdraw(trader.owner, trader.margin_account, trader.token_account, amount, remaining);
+        self.send(ix, &[&trader.keypair])
+    }
+
+    // ---- invariants ----
+
+    /// Conservation: the collateral vault holds exactly Σ margin-account collateral, which the
+    /// exchange also tracks; the insurance vault is checked by its own tests.
+    pub fn assert_conservation(&mut self) {
+        let vault = self.token_balance(pda::collateral_vault());
+        let exchange = self.exchange();
+        let accounts: Vec<Pubkey> = self.margin_accounts.clone();
+        let mut sum: i128 = 0;
+        for a in accounts {
+            if self.account_exists(a) {
+                sum += self.margin_account(a).collateral as i128;
+            }
+        }
+        assert_eq!(exchange.total_collateral as i128, sum, "exchange.total_collateral != Σ account collateral");
+        assert_eq!(vault as i128, sum, "collateral vault balance != Σ account collateral");
+    }
+}
