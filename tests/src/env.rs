@@ -50,6 +50,7 @@ pub fn anchor_error(code: anchor_lang::error::ErrorCode) -> TxError {
 }
 
 /// Default risk parameters for a test market: 10% initial, 5% maintenance.
+/// Fees: taker 0.10%, maker 0.02%; a quarter of fees to insurance, a tenth to the filler.
 pub fn default_risk() -> RiskParams {
     RiskParams {
         max_open_interest: 1_000_000 * BASE as u64,
@@ -62,8 +63,28 @@ pub fn default_risk() -> RiskParams {
         liquidation_fee: 10_000,
         insurance_fee: 5_000,
         pnl_initial_haircut: 0,
+        liquidation_buffer: 20_000,
+        taker_fee: 1_000,
+        maker_fee: 200,
+        fee_insurance_share: 250_000,
+        filler_reward_share: 100_000,
+        fill_price_band: 50_000,
+        funding_period_slots: 3_600,
+        max_funding_rate: 10_000,
     }
 }
+
+/// Order options beyond side, price and size.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OrderOpts {
+    pub reduce_only: bool,
+    pub post_only: bool,
+    pub expiry_slot: u64,
+    pub client_order_id: u64,
+}
+
+pub const BID: u8 = margin_engine::state::order_side::BID;
+pub const ASK: u8 = margin_engine::state::order_side::ASK;
 
 pub fn default_oracle_config(feed_id: [u8; 32]) -> OracleConfig {
     OracleConfig {
@@ -331,21 +352,110 @@ impl<B: Backend> TestEnv<B> {
         self.send(ix, &[&trader.keypair])
     }
 
+    // ---- trading ----
+
+    pub fn oracles_of(&self, market: u16) -> MarketOracles {
+        (self.oracles())(market)
+    }
+
+    /// Places an order by the trader (or `signer` if given, e.g. a delegate); returns its id.
+    pub fn place_order_as(
+        &mut self,
+        trader: &Trader,
+        signer: &RawKeypair,
+        market: u16,
+        side: u8,
+        price: u64,
+        base_amount: u64,
+        opts: OrderOpts,
+    ) -> Result<u64, TxError> {
+        let account = self.margin_account(trader.margin_account);
+        let remaining = ix::market_groups(&[&account], Some(market), self.oracles());
+        let args = margin_engine::instructions::PlaceOrderArgs {
+            market_index: market,
+            side,
+            price,
+            base_amount,
+            reduce_only: opts.reduce_only,
+            post_only: opts.post_only,
+            expiry_slot: opts.expiry_slot,
+            client_order_id: opts.client_order_id,
+        };
+        let ix = ix::place_order(key(signer), trader.margin_account, self.oracles_of(market), args, remaining);
+        self.send(ix, &[signer])?;
+        Ok(self.margin_account(trader.margin_account).next_order_id - 1)
+    }
+
+    pub fn place_order(&mut self, trader: &Trader, market: u16, side: u8, price: u64, base_amount: u64, opts: OrderOpts) -> Result<u64, TxError> {
+        let signer = trader.keypair.clone();
+        self.place_order_as(trader, &signer, market, side, price, base_amount, opts)
+    }
+
+    pub fn fill(&mut self, filler: &Trader, fill: ix::Fill) -> Result<TxOutcome, TxError> {
+        let taker = self.margin_account(fill.taker);
+        let maker = self.margin_account(fill.maker);
+        let remaining = ix::market_groups(&[&taker, &maker], Some(fill.market_index), self.oracles());
+        let ix = ix::fill_orders(filler.owner, filler.margin_account, self.oracles_of(fill.market_index), fill, remaining);
+        self.send(ix, &[&filler.keypair])
+    }
+
+    /// Places a maker order for `maker` and a crossing taker order for `taker`, then fills them.
+    /// Returns (taker order id, maker order id).
+    #[allow(clippy::too_many_arguments)]
+    pub fn trade(&mut self, filler: &Trader, taker: &Trader, maker: &Trader, market: u16, taker_side: u8, price: u64, base_amount: u64) -> Result<(u64, u64), TxError> {
+        let maker_side = if taker_side == BID { ASK } else { BID };
+        let maker_id = self.place_order(maker, market, maker_side, price, base_amount, OrderOpts::default())?;
+        let taker_id = self.place_order(taker, market, taker_side, price, base_amount, OrderOpts::default())?;
+        self.fill(filler, ix::Fill {
+            market_index: market,
+            taker: taker.margin_account,
+            taker_order_id: taker_id,
+            maker: maker.margin_account,
+            maker_order_id: maker_id,
+            max_base_amount: base_amount,
+        })?;
+        Ok((taker_id, maker_id))
+    }
+
+    pub fn update_funding(&mut self, market: u16) -> Result<TxOutcome, TxError> {
+        let ix = ix::update_funding(market, self.oracles_of(market));
+        self.send(ix, &[])
+    }
+
     // ---- invariants ----
 
-    /// Conservation: the collateral vault holds exactly Σ margin-account collateral, which the
-    /// exchange also tracks; the insurance vault is checked by its own tests.
+    /// Conservation, exactly: the collateral vault holds Σ collateral + Σ open-position quote
+    /// (the unrealised PnL of all positions, since Σ base is zero) + Σ market funding pools + the
+    /// fee pool. Also: open interest long == short in every market, and the exchange's running
+    /// total of collateral matches the accounts.
     pub fn assert_conservation(&mut self) {
-        let vault = self.token_balance(pda::collateral_vault());
+        let vault = self.token_balance(pda::collateral_vault()) as i128;
         let exchange = self.exchange();
         let accounts: Vec<Pubkey> = self.margin_accounts.clone();
-        let mut sum: i128 = 0;
+        let (mut collateral, mut quote) = (0i128, 0i128);
+        let mut base_by_market = vec![0i128; self.markets.len()];
         for a in accounts {
             if self.account_exists(a) {
-                sum += self.margin_account(a).collateral as i128;
+                let acc = self.margin_account(a);
+                collateral += acc.collateral as i128;
+                for p in acc.active_positions() {
+                    quote += p.quote_amount as i128;
+                    base_by_market[p.market_index as usize] += p.base_amount as i128;
+                }
             }
         }
-        assert_eq!(exchange.total_collateral as i128, sum, "exchange.total_collateral != Σ account collateral");
-        assert_eq!(vault as i128, sum, "collateral vault balance != Σ account collateral");
+        let mut funding_pools = 0i128;
+        for i in 0..self.markets.len() as u16 {
+            let m = self.market(i);
+            funding_pools += m.funding_pool as i128;
+            assert_eq!(m.open_interest_long, m.open_interest_short, "market {i}: open interest long != short");
+            assert_eq!(base_by_market[i as usize], 0, "market {i}: Σ base != 0");
+        }
+        assert_eq!(exchange.total_collateral as i128, collateral, "exchange.total_collateral != Σ account collateral");
+        assert_eq!(
+            vault,
+            collateral + quote + funding_pools + exchange.fee_pool as i128,
+            "collateral vault != Σ collateral + Σ quote + funding pools + fee pool"
+        );
     }
 }

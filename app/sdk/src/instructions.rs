@@ -4,6 +4,7 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
+use margin_engine::instructions::PlaceOrderArgs;
 use margin_engine::state::{MarginAccount, OracleConfig, RiskParams};
 use margin_engine::{accounts as acc, instruction as data, ID};
 
@@ -112,6 +113,89 @@ pub fn close_margin_account(owner: Pubkey, margin_account: Pubkey) -> Instructio
     build(acc::CloseMarginAccount { owner, margin_account }, data::CloseMarginAccount {}, vec![])
 }
 
+/// `remaining`: market groups of every other market the account holds ([`market_groups`]).
+pub fn place_order(
+    authority: Pubkey,
+    margin_account: Pubkey,
+    oracles: MarketOracles,
+    args: PlaceOrderArgs,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        acc::PlaceOrder {
+            authority,
+            exchange: pda::exchange(),
+            margin_account,
+            market: pda::market(args.market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+        },
+        data::PlaceOrder { args },
+        remaining,
+    )
+}
+
+pub fn cancel_order(authority: Pubkey, margin_account: Pubkey, order_id: u64) -> Instruction {
+    build(acc::CancelOrder { authority, margin_account }, data::CancelOrder { order_id }, vec![])
+}
+
+pub fn cancel_all_orders(authority: Pubkey, margin_account: Pubkey, market_index: Option<u16>) -> Instruction {
+    build(acc::CancelOrder { authority, margin_account }, data::CancelAllOrders { market_index }, vec![])
+}
+
+pub fn prune_expired_orders(keeper: Pubkey, margin_account: Pubkey) -> Instruction {
+    build(acc::PruneExpiredOrders { keeper, margin_account }, data::PruneExpiredOrders {}, vec![])
+}
+
+/// Accounts and arguments of one fill.
+#[derive(Clone, Copy, Debug)]
+pub struct Fill {
+    pub market_index: u16,
+    pub taker: Pubkey,
+    pub taker_order_id: u64,
+    pub maker: Pubkey,
+    pub maker_order_id: u64,
+    pub max_base_amount: u64,
+}
+
+/// `remaining`: market groups of every other market taker or maker holds.
+pub fn fill_orders(filler: Pubkey, filler_account: Pubkey, oracles: MarketOracles, fill: Fill, remaining: Vec<AccountMeta>) -> Instruction {
+    build(
+        acc::FillOrders {
+            filler,
+            filler_account,
+            exchange: pda::exchange(),
+            market: pda::market(fill.market_index),
+            taker: fill.taker,
+            maker: fill.maker,
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+            collateral_vault: pda::collateral_vault(),
+            insurance_vault: pda::insurance_vault(),
+            token_program: spl_token::ID,
+        },
+        data::FillOrders {
+            taker_order_id: fill.taker_order_id,
+            maker_order_id: fill.maker_order_id,
+            max_base_amount: fill.max_base_amount,
+        },
+        remaining,
+    )
+}
+
+pub fn update_funding(market_index: u16, oracles: MarketOracles) -> Instruction {
+    build(
+        acc::UpdateFunding {
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+        },
+        data::UpdateFunding {},
+        vec![],
+    )
+}
+
 /// Oracle accounts of one market, as the client knows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarketOracles {
@@ -119,17 +203,33 @@ pub struct MarketOracles {
     pub switchboard: Option<Pubkey>,
 }
 
-/// Remaining accounts for a health check, in the order the program reads them: for each open
-/// position in slot order, its market, Pyth update, and Switchboard feed when the market has one.
-pub fn health_accounts(account: &MarginAccount, oracles: impl Fn(u16) -> MarketOracles) -> Vec<AccountMeta> {
+/// Remaining accounts for health checks: one group (market, Pyth update, Switchboard feed when the
+/// market has one) per market any of `accounts` holds, except `exclude` (the instruction's own
+/// market, passed as a named account).
+pub fn market_groups(
+    accounts: &[&MarginAccount],
+    exclude: Option<u16>,
+    oracles: impl Fn(u16) -> MarketOracles,
+) -> Vec<AccountMeta> {
+    let mut seen: Vec<u16> = Vec::new();
     let mut metas = Vec::new();
-    for position in account.active_positions() {
-        let o = oracles(position.market_index);
-        metas.push(AccountMeta::new_readonly(pda::market(position.market_index), false));
+    for position in accounts.iter().flat_map(|a| a.active_positions()) {
+        let index = position.market_index;
+        if Some(index) == exclude || seen.contains(&index) {
+            continue;
+        }
+        seen.push(index);
+        let o = oracles(index);
+        metas.push(AccountMeta::new_readonly(pda::market(index), false));
         metas.push(AccountMeta::new_readonly(o.pyth, false));
         if let Some(sb) = o.switchboard {
             metas.push(AccountMeta::new_readonly(sb, false));
         }
     }
     metas
+}
+
+/// Remaining accounts for one account's health check (withdraw).
+pub fn health_accounts(account: &MarginAccount, oracles: impl Fn(u16) -> MarketOracles) -> Vec<AccountMeta> {
+    market_groups(&[account], None, oracles)
 }

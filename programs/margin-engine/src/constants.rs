@@ -25,6 +25,16 @@ pub const MAX_INITIAL_MARGIN_RATIO: u32 = 1_000_000;
 /// Size premium: ppm of margin added per sqrt(whole base unit); 0 disables it.
 pub const MAX_SIZE_PREMIUM_FACTOR: u32 = 100_000;
 pub const MAX_INSURANCE_FEE: u32 = 50_000;
+pub const MAX_LIQUIDATION_BUFFER: u32 = 500_000;
+pub const MAX_TRADING_FEE: u32 = 10_000;
+pub const MAX_FILL_PRICE_BAND: u32 = 200_000;
+pub const MIN_FUNDING_PERIOD_SLOTS: u32 = 10;
+pub const MAX_FUNDING_PERIOD_SLOTS: u32 = 1_000_000;
+/// Funding per period is capped at 10% of the oracle price.
+pub const MAX_FUNDING_RATE: u32 = 100_000;
+/// Extra precision of the cumulative funding index over quote native units.
+pub const FUNDING_INDEX_SCALE: i128 = 1_000;
+
 /// Haircut on positive unrealised PnL for initial health; 100% would ignore it entirely.
 pub const MAX_PNL_INITIAL_HAIRCUT: u32 = 1_000_000;
 pub const MIN_STALENESS_SLOTS: u32 = 1;

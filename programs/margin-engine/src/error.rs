@@ -62,4 +62,46 @@ pub enum ErrorCode {
     MarketAccountMismatch,
     #[msg("Delegate cannot be the owner")]
     InvalidDelegate,
+    #[msg("More market accounts than one health check can hold")]
+    TooManyMarketAccounts,
+    #[msg("The instruction's own market was passed again in remaining accounts")]
+    DuplicateMarketAccount,
+    #[msg("Market index does not match the market account")]
+    WrongMarket,
+    #[msg("Order price must be a positive multiple of the tick size")]
+    InvalidOrderPrice,
+    #[msg("Order size must be a multiple of the step size and at least the minimum")]
+    InvalidOrderSize,
+    #[msg("Expiry slot is in the past")]
+    OrderExpiryInPast,
+    #[msg("No free order slot")]
+    TooManyOrders,
+    #[msg("No free position slot")]
+    TooManyPositions,
+    #[msg("Order not found")]
+    OrderNotFound,
+    #[msg("Order has expired")]
+    OrderExpired,
+    #[msg("Orders are on the same side")]
+    SameSide,
+    #[msg("Orders do not cross")]
+    OrdersDoNotCross,
+    #[msg("A post-only order cannot take liquidity")]
+    PostOnlyCannotTake,
+    #[msg("Taker and maker belong to the same owner")]
+    SelfTrade,
+    #[msg("Fill price is outside the band around the oracle price")]
+    FillPriceOutOfBand,
+    #[msg("Nothing to fill (reduce-only order with nothing to reduce, or zero size)")]
+    NothingToFill,
+    #[msg("Maker would fall below initial margin after the fill")]
+    MakerInsufficientMargin,
+    #[msg("Open interest cap reached")]
+    MaxOpenInterestExceeded,
+    #[msg("Funding period has not elapsed")]
+    FundingNotDue,
+    #[msg("Filler reward account does not belong to the filler")]
+    WrongFillerAccount,
+    #[msg("Invalid order side")]
+    InvalidOrderSide,
 }

@@ -30,3 +30,48 @@ pub struct CollateralWithdrawn {
     pub collateral_after: i64,
     pub initial_health_after: i64,
 }
+
+#[event]
+pub struct OrderPlaced {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub client_order_id: u64,
+    pub market_index: u16,
+    pub side: u8,
+    pub price: u64,
+    pub base_amount: u64,
+}
+
+#[event]
+pub struct OrdersCancelled {
+    pub margin_account: Pubkey,
+    pub count: u32,
+}
+
+#[event]
+pub struct OrderFilled {
+    pub market_index: u16,
+    pub taker: Pubkey,
+    pub maker: Pubkey,
+    pub taker_order_id: u64,
+    pub maker_order_id: u64,
+    /// Side of the taker (0 bid, 1 ask).
+    pub taker_side: u8,
+    pub price: u64,
+    pub base_amount: u64,
+    pub taker_fee: u64,
+    pub maker_fee: u64,
+    pub insurance_share: u64,
+    pub filler_reward: u64,
+    pub protocol_share: u64,
+}
+
+#[event]
+pub struct FundingUpdated {
+    pub market_index: u16,
+    pub mark_twap: u64,
+    pub oracle_twap: u64,
+    pub payment_per_base: i64,
+    pub cumulative_funding_long: i64,
+    pub cumulative_funding_short: i64,
+}

@@ -1,42 +1,120 @@
-//! Account plumbing around the health math: prices every open position from the remaining
-//! accounts (market, Pyth, optional Switchboard per position, in slot order) and hands plain data
-//! to `math::margin::compute_health`. Markets the account does not hold are never read, so a stale
-//! oracle elsewhere cannot block this account.
+//! Account plumbing around the health math. A `PriceCache` holds, per market, the accepted oracle
+//! price, margin parameters and funding indexes, read once per instruction from the remaining
+//! accounts (groups of market, Pyth update and, when configured, Switchboard feed) or from the
+//! instruction's own market. `account_health` turns a margin account into plain `PositionRisk`s
+//! and calls `math::margin::compute_health`. Markets an account does not hold are never needed, so
+//! a stale oracle elsewhere cannot block it.
 use anchor_lang::prelude::*;
 
-use crate::constants::MAX_POSITIONS;
 use crate::error::ErrorCode;
-use crate::math::margin::{compute_health, HealthReport, PositionRisk};
+use crate::math::margin::{compute_health, HealthReport, MarginParams, PositionRisk};
+use crate::math::position::{funding_owed, side_index};
 use crate::oracle::{self, OracleAction};
-use crate::state::{MarginAccount, Market};
+use crate::state::{MarginAccount, Market, PerpPosition};
+use crate::constants::MAX_POSITIONS;
 
-pub fn load_account_health<'info>(
-    account: &MarginAccount,
-    remaining: &'info [AccountInfo<'info>],
-    clock: &Clock,
-    action: OracleAction,
-) -> Result<HealthReport> {
+/// Two accounts' worth of markets (a fill touches a taker and a maker).
+pub const MAX_CACHED_MARKETS: usize = 2 * MAX_POSITIONS;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarketSnapshot {
+    pub market_index: u16,
+    pub price: u64,
+    pub params: MarginParams,
+    pub cumulative_funding_long: i64,
+    pub cumulative_funding_short: i64,
+}
+
+impl MarketSnapshot {
+    pub fn new(market: &Market, price: u64) -> Self {
+        Self {
+            market_index: market.market_index,
+            price,
+            params: market.risk.margin_params(),
+            cumulative_funding_long: market.cumulative_funding_long,
+            cumulative_funding_short: market.cumulative_funding_short,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PriceCache {
+    entries: [MarketSnapshot; MAX_CACHED_MARKETS],
+    len: usize,
+}
+
+impl PriceCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or refreshes) a market's snapshot.
+    pub fn insert(&mut self, snapshot: MarketSnapshot) -> Result<()> {
+        if let Some(existing) = self.entries[..self.len].iter_mut().find(|e| e.market_index == snapshot.market_index) {
+            *existing = snapshot;
+            return Ok(());
+        }
+        require!(self.len < MAX_CACHED_MARKETS, ErrorCode::TooManyMarketAccounts);
+        self.entries[self.len] = snapshot;
+        self.len += 1;
+        Ok(())
+    }
+
+    pub fn get(&self, market_index: u16) -> Option<&MarketSnapshot> {
+        self.entries[..self.len].iter().find(|e| e.market_index == market_index)
+    }
+
+    /// Reads market groups from `remaining`. `exclude` is the instruction's own market, already
+    /// borrowed mutably: passing it again is an error rather than a silent double borrow.
+    pub fn load_remaining<'info>(
+        &mut self,
+        remaining: &'info [AccountInfo<'info>],
+        clock: &Clock,
+        action: OracleAction,
+        exclude: Option<&Pubkey>,
+    ) -> Result<()> {
+        let mut cursor = 0usize;
+        while cursor < remaining.len() {
+            let market_info = &remaining[cursor];
+            require!(exclude != Some(market_info.key), ErrorCode::DuplicateMarketAccount);
+            let loader = AccountLoader::<Market>::try_from(market_info)?;
+            let market = loader.load()?;
+            let per_market = oracle::accounts_per_market(&market);
+            let pyth = remaining.get(cursor + 1).ok_or(ErrorCode::MissingMarketAccounts)?;
+            let switchboard = match per_market {
+                3 => Some(remaining.get(cursor + 2).ok_or(ErrorCode::MissingMarketAccounts)?),
+                _ => None,
+            };
+            let price = oracle::read_price(&market, pyth, switchboard, clock, action)?;
+            self.insert(MarketSnapshot::new(&market, price.price))?;
+            cursor += per_market;
+        }
+        Ok(())
+    }
+}
+
+/// A position priced from its market snapshot, unsettled funding included.
+pub fn position_risk(position: &PerpPosition, snapshot: &MarketSnapshot) -> Result<PositionRisk> {
+    let index = side_index(position.base_amount, snapshot.cumulative_funding_long, snapshot.cumulative_funding_short);
+    Ok(PositionRisk {
+        base_amount: position.base_amount,
+        quote_amount: position.quote_amount,
+        unsettled_funding: funding_owed(position.base_amount, index, position.last_cumulative_funding)?,
+        open_bids: position.open_bids,
+        open_asks: position.open_asks,
+        price: snapshot.price,
+        params: snapshot.params,
+    })
+}
+
+/// Health of an account: every open position must have its market in the cache.
+pub fn account_health(account: &MarginAccount, cache: &PriceCache) -> Result<HealthReport> {
     let mut priced = [PositionRisk::default(); MAX_POSITIONS];
     let mut count = 0usize;
-    let mut cursor = 0usize;
     for position in account.active_positions() {
-        let market_info = remaining.get(cursor).ok_or(ErrorCode::MissingMarketAccounts)?;
-        let loader = AccountLoader::<Market>::try_from(market_info)?;
-        let market = loader.load()?;
-        require!(market.market_index == position.market_index, ErrorCode::MarketAccountMismatch);
-        let per_market = oracle::accounts_per_market(&market);
-        let pyth = remaining.get(cursor + 1).ok_or(ErrorCode::MissingMarketAccounts)?;
-        let switchboard = if per_market == 3 { Some(remaining.get(cursor + 2).ok_or(ErrorCode::MissingMarketAccounts)?) } else { None };
-        let price = oracle::read_price(&market, pyth, switchboard, clock, action)?;
-        priced[count] = PositionRisk {
-            base_amount: position.base_amount,
-            quote_amount: position.quote_amount,
-            unsettled_funding: 0,
-            price: price.price,
-            params: market.risk.margin_params(),
-        };
+        let snapshot = cache.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+        priced[count] = position_risk(position, snapshot)?;
         count += 1;
-        cursor += per_market;
     }
     Ok(compute_health(account.collateral, &priced[..count])?)
 }

@@ -5,6 +5,7 @@
 use anchor_lang::prelude::*;
 
 pub mod constants;
+pub mod controller;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -48,5 +49,34 @@ pub mod margin_engine {
 
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
         instructions::close_margin_account::handle_close_margin_account(ctx)
+    }
+
+    pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: PlaceOrderArgs) -> Result<()> {
+        instructions::place_order::handle_place_order(ctx, args)
+    }
+
+    pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u64) -> Result<()> {
+        instructions::cancel_order::handle_cancel_order(ctx, order_id)
+    }
+
+    pub fn cancel_all_orders(ctx: Context<CancelOrder>, market_index: Option<u16>) -> Result<()> {
+        instructions::cancel_all_orders::handle_cancel_all_orders(ctx, market_index)
+    }
+
+    pub fn prune_expired_orders(ctx: Context<PruneExpiredOrders>) -> Result<()> {
+        instructions::prune_expired_orders::handle_prune_expired_orders(ctx)
+    }
+
+    pub fn fill_orders<'info>(
+        ctx: Context<'info, FillOrders<'info>>,
+        taker_order_id: u64,
+        maker_order_id: u64,
+        max_base_amount: u64,
+    ) -> Result<()> {
+        instructions::fill_orders::handle_fill_orders(ctx, taker_order_id, maker_order_id, max_base_amount)
+    }
+
+    pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
+        instructions::update_funding::handle_update_funding(ctx)
     }
 }

@@ -4,13 +4,13 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
-use crate::health::load_account_health;
+use crate::health::{account_health, PriceCache};
 use crate::math::fixed::i128_to_i64;
 use crate::oracle::OracleAction;
 use crate::state::{paused_operations, Exchange, MarginAccount};
 
-/// Owner only (a delegate can never withdraw). Remaining accounts: for each open position in slot
-/// order, its market, its Pyth price update and, if configured, its Switchboard feed.
+/// Owner only (a delegate can never withdraw). Remaining accounts: for each market the account
+/// holds, the market, its Pyth price update and, if configured, its Switchboard feed.
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
@@ -43,7 +43,9 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         require!(account.collateral >= delta, ErrorCode::InsufficientCollateral);
         account.collateral -= delta;
         account.last_active_slot = clock.slot;
-        let health = load_account_health(&account, ctx.remaining_accounts, &clock, OracleAction::Withdraw)?;
+        let mut prices = PriceCache::new();
+        prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Withdraw, None)?;
+        let health = account_health(&account, &prices)?;
         require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
         (account.collateral, i128_to_i64(health.initial_health)?)
     };

@@ -1,7 +1,10 @@
 //! Pure integer math: no `AccountInfo`, no clock, no logging. The program, the SDK, the keeper and
 //! the stress harness all call these same functions, so on-chain and off-chain numbers agree.
 pub mod fixed;
+pub mod funding;
 pub mod margin;
+pub mod position;
+pub mod trading;
 
 /// Math failures surface as the program's own error code (`MathOverflow`).
 pub type MathResult<T> = core::result::Result<T, crate::error::ErrorCode>;

@@ -24,6 +24,8 @@ pub struct Exchange {
     pub insurance_vault: Pubkey,
     /// Σ margin-account collateral. Invariant: equals the collateral vault balance.
     pub total_collateral: i64,
+    /// Protocol share of trading fees and rounding surplus, held in the collateral vault.
+    pub fee_pool: u64,
     pub market_count: u16,
     /// Bitmask of `paused_operations`.
     pub paused_operations: u16,

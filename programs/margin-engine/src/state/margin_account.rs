@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::MAX_POSITIONS;
+use crate::constants::{MAX_ORDERS, MAX_POSITIONS};
 
-/// One perp position slot. Empty when `base_amount == 0 && quote_amount == 0`.
+/// One perp position slot. Empty when it holds no base, no quote and no open orders.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PerpPosition {
@@ -11,15 +11,62 @@ pub struct PerpPosition {
     /// Signed quote flow of the open position (negative = paid). Realised PnL leaves it for
     /// collateral when the position is reduced.
     pub quote_amount: i64,
-    /// Market's cumulative funding index when funding was last settled.
+    /// Market's cumulative funding index (of this position's side) when funding was last settled.
     pub last_cumulative_funding: i64,
+    /// Σ base of open, non-reduce-only bids / asks in this market (worst-case margin).
+    pub open_bids: u64,
+    pub open_asks: u64,
     pub market_index: u16,
     pub _padding: [u8; 6],
 }
 
 impl PerpPosition {
     pub fn is_empty(&self) -> bool {
-        self.base_amount == 0 && self.quote_amount == 0
+        self.base_amount == 0 && self.quote_amount == 0 && self.open_bids == 0 && self.open_asks == 0
+    }
+}
+
+pub mod order_side {
+    pub const BID: u8 = 0;
+    pub const ASK: u8 = 1;
+}
+
+pub mod order_flags {
+    pub const REDUCE_ONLY: u8 = 1 << 0;
+    pub const POST_ONLY: u8 = 1 << 1;
+}
+
+/// A resting limit order. Empty when `base_amount == 0`.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Order {
+    /// Account-unique id, assigned at placement.
+    pub order_id: u64,
+    pub client_order_id: u64,
+    /// Limit price, quote native per whole base.
+    pub price: u64,
+    /// Remaining (unfilled) base amount.
+    pub base_amount: u64,
+    /// Last slot at which it may fill; 0 = good till cancelled.
+    pub expiry_slot: u64,
+    pub market_index: u16,
+    pub side: u8,
+    pub flags: u8,
+    pub _padding: [u8; 4],
+}
+
+impl Order {
+    pub fn is_empty(&self) -> bool {
+        self.base_amount == 0
+    }
+    pub fn is_reduce_only(&self) -> bool {
+        self.flags & order_flags::REDUCE_ONLY != 0
+    }
+    pub fn is_post_only(&self) -> bool {
+        self.flags & order_flags::POST_ONLY != 0
+    }
+    pub fn is_expired(&self, slot: u64) -> bool {
+        self.expiry_slot != 0 && slot > self.expiry_slot
     }
 }
 
@@ -40,6 +87,8 @@ pub struct MarginAccount {
     pub collateral: i64,
     pub last_active_slot: u64,
     pub positions: [PerpPosition; MAX_POSITIONS],
+    pub orders: [Order; MAX_ORDERS],
+    pub next_order_id: u64,
     pub sub_account_id: u16,
     pub flags: u8,
     pub bump: u8,
@@ -54,7 +103,26 @@ impl MarginAccount {
     }
 
     pub fn is_flat(&self) -> bool {
-        self.active_positions().next().is_none()
+        self.active_positions().next().is_none() && self.orders.iter().all(|o| o.is_empty())
+    }
+
+    pub fn position_index(&self, market_index: u16) -> Option<usize> {
+        self.positions.iter().position(|p| !p.is_empty() && p.market_index == market_index)
+    }
+
+    /// The slot of `market_index`, claiming an empty one if needed. Funding is settled before any
+    /// base change, so a fresh slot's funding index is set then.
+    pub fn position_index_or_open(&mut self, market_index: u16) -> Option<usize> {
+        if let Some(i) = self.position_index(market_index) {
+            return Some(i);
+        }
+        let i = self.positions.iter().position(|p| p.is_empty())?;
+        self.positions[i] = PerpPosition { market_index, ..PerpPosition::default() };
+        Some(i)
+    }
+
+    pub fn order_index(&self, order_id: u64) -> Option<usize> {
+        self.orders.iter().position(|o| !o.is_empty() && o.order_id == order_id)
     }
 
     pub fn can_trade(&self, signer: &Pubkey) -> bool {

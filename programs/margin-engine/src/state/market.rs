@@ -40,6 +40,18 @@ pub struct RiskParams {
     pub liquidation_fee: u32,
     pub insurance_fee: u32,
     pub pnl_initial_haircut: u32,
+    /// Extra health a partial liquidation restores above maintenance, ppm of the requirement.
+    pub liquidation_buffer: u32,
+    pub taker_fee: u32,
+    pub maker_fee: u32,
+    /// Shares of every trading fee: to the insurance fund, and to the keeper that filled.
+    pub fee_insurance_share: u32,
+    pub filler_reward_share: u32,
+    /// A fill price must lie within this band around the oracle price.
+    pub fill_price_band: u32,
+    /// Funding settles at most once per period; the rate per period is clamped to this.
+    pub funding_period_slots: u32,
+    pub max_funding_rate: u32,
 }
 
 impl RiskParams {
@@ -59,6 +71,14 @@ impl RiskParams {
                 && self.size_premium_factor <= MAX_SIZE_PREMIUM_FACTOR
                 && self.insurance_fee <= MAX_INSURANCE_FEE
                 && self.pnl_initial_haircut <= MAX_PNL_INITIAL_HAIRCUT
+                && self.liquidation_buffer <= MAX_LIQUIDATION_BUFFER
+                && self.taker_fee <= MAX_TRADING_FEE
+                && self.maker_fee <= MAX_TRADING_FEE
+                && self.fee_insurance_share as u64 + self.filler_reward_share as u64 <= RATIO_PRECISION
+                && self.fill_price_band > 0
+                && self.fill_price_band <= MAX_FILL_PRICE_BAND
+                && (MIN_FUNDING_PERIOD_SLOTS..=MAX_FUNDING_PERIOD_SLOTS).contains(&self.funding_period_slots)
+                && self.max_funding_rate <= MAX_FUNDING_RATE
                 && self.max_open_interest > 0
                 && self.tick_size > 0
                 && self.step_size > 0
@@ -119,6 +139,21 @@ pub struct Market {
     /// Last price accepted from an oracle by any instruction, and when.
     pub last_oracle_price: u64,
     pub last_oracle_slot: u64,
+    /// Time-weighted averages over one funding period: of oracle prices and of fill prices.
+    pub oracle_twap: u64,
+    pub oracle_twap_slot: u64,
+    pub mark_twap: u64,
+    pub mark_twap_slot: u64,
+    /// Cumulative funding per whole base, quote native × FUNDING_INDEX_SCALE. Longs pay increases
+    /// of the long index; shorts receive increases of the short index. Equal unless a loss is
+    /// socialised.
+    pub cumulative_funding_long: i64,
+    pub cumulative_funding_short: i64,
+    pub last_funding_slot: u64,
+    /// Last rate applied: quote native per whole base for one period (signed, longs pay if > 0).
+    pub last_funding_payment: i64,
+    /// Funding collected from payers not yet paid to receivers (rounding leaves a surplus here).
+    pub funding_pool: i64,
     pub market_index: u16,
     pub status: u8,
     pub bump: u8,

@@ -37,9 +37,22 @@ pub struct PositionRisk {
     pub quote_amount: i64,
     /// Funding owed to the account and not yet settled (negative = the account owes).
     pub unsettled_funding: i64,
+    /// Base of open (non-reduce-only) bids and asks: initial margin covers the worse side filling.
+    pub open_bids: u64,
+    pub open_asks: u64,
     /// Oracle price, quote native units per whole base unit.
     pub price: u64,
     pub params: MarginParams,
+}
+
+impl PositionRisk {
+    /// The base amount if every open order on the worse side filled.
+    pub fn worst_case_base(&self) -> MathResult<i64> {
+        let with_bids = self.base_amount as i128 + self.open_bids as i128;
+        let with_asks = self.base_amount as i128 - self.open_asks as i128;
+        let worst = if with_bids.abs() >= with_asks.abs() { with_bids } else { with_asks };
+        i64::try_from(worst).map_err(|_| ErrorCode::MathOverflow)
+    }
 }
 
 /// Both health numbers and their parts, from one pass over the positions.
@@ -108,13 +121,18 @@ pub fn unrealized_pnl(pos: &PositionRisk) -> MathResult<i128> {
         .ok_or(ErrorCode::MathOverflow)
 }
 
-/// Margin requirement of one position, rounded up.
+/// Margin requirement of one position, rounded up. Initial margin covers open orders (worst
+/// side); maintenance covers only what is held, since liquidation cancels orders first.
 pub fn margin_requirement(pos: &PositionRisk, kind: HealthKind) -> MathResult<u128> {
-    if pos.base_amount == 0 {
+    let base = match kind {
+        HealthKind::Initial => pos.worst_case_base()?,
+        HealthKind::Maintenance => pos.base_amount,
+    };
+    if base == 0 {
         return Ok(0);
     }
-    let ratio = margin_ratio(&pos.params, pos.base_amount.unsigned_abs(), kind)?;
-    mul_div_u128(notional_up(pos.base_amount, pos.price)?, ratio, RATIO_PRECISION as u128, Rounding::Up)
+    let ratio = margin_ratio(&pos.params, base.unsigned_abs(), kind)?;
+    mul_div_u128(notional_up(base, pos.price)?, ratio, RATIO_PRECISION as u128, Rounding::Up)
 }
 
 /// Health of an account: collateral plus each position's contribution.

@@ -18,6 +18,8 @@ fn long(base: i64, entry_price: u64, price: u64) -> PositionRisk {
         base_amount: base,
         quote_amount: -(base_value_down(base, entry_price).unwrap() as i64),
         unsettled_funding: 0,
+        open_bids: 0,
+        open_asks: 0,
         price,
         params: params(),
     }
@@ -49,6 +51,8 @@ fn short_gains_when_price_falls() {
         base_amount: -2 * ONE_BASE,
         quote_amount: 200_000_000,
         unsettled_funding: -1_000_000, // owes $1 of funding
+        open_bids: 0,
+        open_asks: 0,
         price: 80_000_000,
         params: params(),
     };
@@ -80,14 +84,29 @@ fn size_premium_grows_with_sqrt_of_size() {
 }
 
 #[test]
+fn open_orders_raise_initial_margin_only() {
+    // Long 1 at $100 with 3 bid and 1 ask open: worst case long 4 -> initial req 10% of $400.
+    let mut pos = long(ONE_BASE, PRICE_100, PRICE_100);
+    pos.open_bids = 3 * ONE_BASE as u64;
+    pos.open_asks = ONE_BASE as u64;
+    let r = compute_health(0, &[pos]).unwrap();
+    assert_eq!(r.initial_requirement, 40_000_000);
+    assert_eq!(r.maintenance_requirement, 5_000_000);
+    // Asks dominate when they flip the position further than bids extend it.
+    pos.open_bids = 0;
+    pos.open_asks = 6 * ONE_BASE as u64;
+    assert_eq!(pos.worst_case_base().unwrap(), -5 * ONE_BASE);
+}
+
+#[test]
 fn rounding_is_against_the_account() {
     // 1 lot (1e-9 base) long bought for 1 native unit at price 1: value floors to 0, req ceil to 1.
-    let pos = PositionRisk { base_amount: 1, quote_amount: -1, unsettled_funding: 0, price: 1, params: params() };
+    let pos = PositionRisk { base_amount: 1, quote_amount: -1, unsettled_funding: 0, open_bids: 0, open_asks: 0, price: 1, params: params() };
     let r = compute_health(10, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, -1);
     assert_eq!(r.maintenance_requirement, 1);
     // A short of one lot: value -1e-9 floors to -1.
-    let short = PositionRisk { base_amount: -1, quote_amount: 0, unsettled_funding: 0, price: 1, params: params() };
+    let short = PositionRisk { base_amount: -1, quote_amount: 0, unsettled_funding: 0, open_bids: 0, open_asks: 0, price: 1, params: params() };
     assert_eq!(unrealized_pnl(&short).unwrap(), -1);
 }
 
@@ -108,6 +127,8 @@ fn arb_position() -> impl Strategy<Value = PositionRisk> {
             base_amount: base,
             quote_amount: quote,
             unsettled_funding: funding,
+            open_bids: 0,
+            open_asks: 0,
             price,
             params,
         })
@@ -152,7 +173,7 @@ proptest! {
     #[test]
     fn extreme_inputs_never_panic(collateral in any::<i64>(), base in any::<i64>(), quote in any::<i64>(), funding in any::<i64>(), price in any::<u64>(), params in arb_params()) {
         // Must return a value or MathOverflow, never panic or wrap.
-        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: funding, price, params };
+        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: funding, open_bids: base.unsigned_abs() / 3, open_asks: quote.unsigned_abs() / 5, price, params };
         let _ = compute_health(collateral, &[pos; 8]);
     }
 }

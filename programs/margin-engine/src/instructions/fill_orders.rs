@@ -1,0 +1,202 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::controller::orders::reduce_order;
+use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::error::ErrorCode;
+use crate::events::OrderFilled;
+use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::math::funding::update_twap;
+use crate::math::position::is_risk_reducing;
+use crate::math::trading::{crosses, fee, split_fee, trade_quote, within_band};
+use crate::oracle::{self, OracleAction};
+use crate::state::{order_side, paused_operations, Exchange, MarginAccount, Market, Order};
+
+/// Permissionless: a keeper matches a taker order against a crossing maker order at the maker's
+/// price and earns a share of the fees in its own margin account. Remaining accounts: market
+/// groups of every other market either account holds.
+#[derive(Accounts)]
+pub struct FillOrders<'info> {
+    pub filler: Signer<'info>,
+    #[account(mut, constraint = filler_account.load()?.owner == filler.key() @ ErrorCode::WrongFillerAccount)]
+    pub filler_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut)]
+    pub taker: AccountLoader<'info, MarginAccount>,
+    #[account(mut)]
+    pub maker: AccountLoader<'info, MarginAccount>,
+    /// CHECK: checked by `oracle::read_price`.
+    pub oracle: UncheckedAccount<'info>,
+    /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
+    pub fallback_oracle: Option<UncheckedAccount<'info>>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
+    pub collateral_vault: Account<'info, TokenAccount>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_fill_orders<'info>(
+    ctx: Context<'info, FillOrders<'info>>,
+    taker_order_id: u64,
+    maker_order_id: u64,
+    max_base_amount: u64,
+) -> Result<()> {
+    let clock = Clock::get()?;
+    let accounts = &ctx.accounts;
+    require_keys_neq!(accounts.taker.key(), accounts.maker.key(), ErrorCode::SelfTrade);
+    let mut exchange = accounts.exchange.load_mut()?;
+    require!(!exchange.is_paused(paused_operations::TRADING), ErrorCode::OperationPaused);
+    let mut market = accounts.market.load_mut()?;
+    let mut taker = accounts.taker.load_mut()?;
+    let mut maker = accounts.maker.load_mut()?;
+    require_keys_neq!(taker.owner, maker.owner, ErrorCode::SelfTrade);
+
+    // Oracle: valid for trading; it also feeds the oracle TWAP used by funding.
+    let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
+    let oracle_price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?.price;
+    let window = market.risk.funding_period_slots as u64;
+    market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, oracle_price, clock.slot, window)?;
+    market.oracle_twap_slot = clock.slot;
+    market.last_oracle_price = oracle_price;
+    market.last_oracle_slot = clock.slot;
+
+    let taker_slot = taker.order_index(taker_order_id).ok_or(ErrorCode::OrderNotFound)?;
+    let maker_slot = maker.order_index(maker_order_id).ok_or(ErrorCode::OrderNotFound)?;
+    let taker_order = taker.orders[taker_slot];
+    let maker_order = maker.orders[maker_slot];
+    check_match(&taker_order, &maker_order, market.market_index, clock.slot)?;
+    let price = maker_order.price;
+    require!(within_band(price, oracle_price, market.risk.fill_price_band), ErrorCode::FillPriceOutOfBand);
+
+    let taker_buys = taker_order.side == order_side::BID;
+    let taker_pos = taker.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
+    let maker_pos = maker.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
+    let step = market.risk.step_size;
+    let mut base = taker_order.base_amount.min(maker_order.base_amount).min(max_base_amount);
+    base = reduce_only_cap(&taker_order, taker.positions[taker_pos].base_amount, base);
+    base = reduce_only_cap(&maker_order, maker.positions[maker_pos].base_amount, base);
+    base -= base % step;
+    require!(base > 0, ErrorCode::NothingToFill);
+
+    // Quote: the buyer pays the rounded-up amount, the seller receives the rounded-down one.
+    let (paid, received) = trade_quote(base, price)?;
+    let signed_base = base as i64; // orders are capped at i64::MAX at placement
+    let (taker_delta, taker_quote, maker_delta, maker_quote) = if taker_buys {
+        (signed_base, -(paid as i64), -signed_base, received as i64)
+    } else {
+        (-signed_base, received as i64, signed_base, -(paid as i64))
+    };
+    let open_interest_before = market.open_interest_long;
+    let (taker_old, taker_new) = apply_fill(&mut taker, taker_pos, &mut market, &mut exchange, taker_delta, taker_quote)?;
+    let (maker_old, maker_new) = apply_fill(&mut maker, maker_pos, &mut market, &mut exchange, maker_delta, maker_quote)?;
+    reduce_order(&mut taker, taker_slot, base)?;
+    reduce_order(&mut maker, maker_slot, base)?;
+    // The cap binds only fills that raise open interest; closing is always allowed.
+    require!(
+        market.open_interest_long <= open_interest_before || market.open_interest_long <= market.risk.max_open_interest,
+        ErrorCode::MaxOpenInterestExceeded
+    );
+
+    // Fees on the notional the buyer paid.
+    let taker_fee = fee(paid, market.risk.taker_fee)?;
+    let maker_fee = fee(paid, market.risk.maker_fee)?;
+    adjust_collateral(&mut taker, &mut exchange, -(taker_fee as i64))?;
+    adjust_collateral(&mut maker, &mut exchange, -(maker_fee as i64))?;
+    let total_fee = taker_fee.checked_add(maker_fee).ok_or(ErrorCode::MathOverflow)?;
+    let (insurance, filler_reward, protocol) =
+        split_fee(total_fee, market.risk.fee_insurance_share, market.risk.filler_reward_share)?;
+    exchange.fee_pool = exchange
+        .fee_pool
+        .checked_add(protocol)
+        .and_then(|v| v.checked_add(paid - received))
+        .ok_or(ErrorCode::MathOverflow)?;
+
+    market.mark_twap = update_twap(market.mark_twap, market.mark_twap_slot, price, clock.slot, window)?;
+    market.mark_twap_slot = clock.slot;
+    taker.last_active_slot = clock.slot;
+    maker.last_active_slot = clock.slot;
+
+    // Each side must meet initial margin afterwards unless its risk only went down.
+    let mut prices = PriceCache::new();
+    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&accounts.market.key()))?;
+    if !is_risk_reducing(taker_old, taker_new) {
+        require!(account_health(&taker, &prices)?.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
+    }
+    if !is_risk_reducing(maker_old, maker_new) {
+        require!(account_health(&maker, &prices)?.initial_health >= 0, ErrorCode::MakerInsufficientMargin);
+    }
+
+    let bump = exchange.bump;
+    let market_index = market.market_index;
+    drop(taker);
+    drop(maker);
+    drop(market);
+    if filler_reward > 0 {
+        let mut filler = accounts.filler_account.load_mut()?;
+        adjust_collateral(&mut filler, &mut exchange, filler_reward as i64)?;
+    }
+    drop(exchange);
+    if insurance > 0 {
+        token::transfer(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                Transfer {
+                    from: accounts.collateral_vault.to_account_info(),
+                    to: accounts.insurance_vault.to_account_info(),
+                    authority: accounts.exchange.to_account_info(),
+                },
+                &[&[EXCHANGE_SEED, &[bump]]],
+            ),
+            insurance,
+        )?;
+    }
+    emit!(OrderFilled {
+        market_index,
+        taker: accounts.taker.key(),
+        maker: accounts.maker.key(),
+        taker_order_id,
+        maker_order_id,
+        taker_side: taker_order.side,
+        price,
+        base_amount: base,
+        taker_fee,
+        maker_fee,
+        insurance_share: insurance,
+        filler_reward,
+        protocol_share: protocol,
+    });
+    Ok(())
+}
+
+fn check_match(taker: &Order, maker: &Order, market_index: u16, slot: u64) -> Result<()> {
+    require!(taker.market_index == market_index && maker.market_index == market_index, ErrorCode::WrongMarket);
+    require!(!taker.is_expired(slot) && !maker.is_expired(slot), ErrorCode::OrderExpired);
+    require!(taker.side != maker.side, ErrorCode::SameSide);
+    require!(!taker.is_post_only(), ErrorCode::PostOnlyCannotTake);
+    let crossed = if taker.side == order_side::BID {
+        crosses(taker.price, maker.price)
+    } else {
+        crosses(maker.price, taker.price)
+    };
+    require!(crossed, ErrorCode::OrdersDoNotCross);
+    Ok(())
+}
+
+/// A reduce-only order fills at most the opposite position it reduces.
+fn reduce_only_cap(order: &Order, position_base: i64, base: u64) -> u64 {
+    if !order.is_reduce_only() {
+        return base;
+    }
+    let reducible = match order.side {
+        order_side::BID if position_base < 0 => position_base.unsigned_abs(),
+        order_side::ASK if position_base > 0 => position_base.unsigned_abs(),
+        _ => 0,
+    };
+    base.min(reducible)
+}

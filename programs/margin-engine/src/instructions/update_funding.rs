@@ -1,0 +1,58 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::FundingUpdated;
+use crate::math::funding::{funding_payment, index_delta, update_twap};
+use crate::oracle::{self, OracleAction};
+use crate::state::{paused_operations, Exchange, Market};
+
+/// Permissionless, at most once per funding period per market: longs pay shorts the clamped
+/// premium of the fill-price TWAP over the oracle TWAP (or receive it when negative). Positions
+/// settle lazily against the cumulative indexes.
+#[derive(Accounts)]
+pub struct UpdateFunding<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: checked by `oracle::read_price`.
+    pub oracle: UncheckedAccount<'info>,
+    /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
+    pub fallback_oracle: Option<UncheckedAccount<'info>>,
+}
+
+pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
+    require!(!ctx.accounts.exchange.load()?.is_paused(paused_operations::FUNDING), ErrorCode::OperationPaused);
+    let clock = Clock::get()?;
+    let mut market = ctx.accounts.market.load_mut()?;
+    let period = market.risk.funding_period_slots as u64;
+    require!(clock.slot >= market.last_funding_slot.saturating_add(period), ErrorCode::FundingNotDue);
+
+    let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
+    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?.price;
+    market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, price, clock.slot, period)?;
+    market.oracle_twap_slot = clock.slot;
+    market.last_oracle_price = price;
+    market.last_oracle_slot = clock.slot;
+    // With no fill since the last period the mark TWAP drifts to the oracle: no premium is invented.
+    if market.mark_twap_slot.saturating_add(period) <= clock.slot {
+        market.mark_twap = market.oracle_twap;
+    }
+
+    let payment = funding_payment(market.mark_twap, market.oracle_twap, market.risk.max_funding_rate)?;
+    let delta = index_delta(payment)?;
+    market.cumulative_funding_long = market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_short = market.cumulative_funding_short.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.last_funding_payment = payment;
+    market.last_funding_slot = clock.slot;
+    emit!(FundingUpdated {
+        market_index: market.market_index,
+        mark_twap: market.mark_twap,
+        oracle_twap: market.oracle_twap,
+        payment_per_base: payment,
+        cumulative_funding_long: market.cumulative_funding_long,
+        cumulative_funding_short: market.cumulative_funding_short,
+    });
+    Ok(())
+}
