@@ -350,3 +350,20 @@ fn funding_over_periods_with_both_signs_settles_exactly() {
     assert!((0..=2).contains(&pool), "funding pool after full settlement: {pool}");
     env.assert_conservation();
 }
+
+#[test]
+fn an_under_margined_trader_can_still_quote_its_way_out() {
+    let Setup { mut env, filler, a, b } = setup();
+    env.trade(&filler, &a, &b, 0, BID, P100, 90 * BASE as u64).unwrap();
+    env.set_price(0, 96_000_000);
+    // A: collateral ~991, PnL -360, initial requirement ~864: initial health < 0.
+    assert_eq!(env.place_order(&a, 0, BID, 96_000_000, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    // An ask that does not enlarge the worst case is accepted, and fills.
+    let ask = env.place_order(&a, 0, ASK, 96_000_000, 30 * BASE as u64, OrderOpts::default()).unwrap();
+    // ...but an ask so large it would flip A short beyond its current size is not.
+    assert_eq!(env.place_order(&a, 0, ASK, 96_000_000, 200 * BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    let bid = env.place_order(&b, 0, BID, 96_000_000, 30 * BASE as u64, OrderOpts::default()).unwrap();
+    env.fill(&filler, fill(&b, bid, &a, ask, u64::MAX)).unwrap();
+    assert_eq!(base(&mut env, &a), 60 * BASE);
+    env.assert_conservation();
+}

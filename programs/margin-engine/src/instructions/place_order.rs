@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::OrderPlaced;
-use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
 use crate::oracle::{self, OracleAction};
 use crate::state::{order_flags, order_side, paused_operations, Exchange, MarginAccount, Market, Order};
 
@@ -74,13 +74,20 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
         flags,
         _padding: [0; 4],
     };
-    // Reduce-only orders can never add risk, so they need no margin.
+    // Reduce-only orders can never add risk, so they need no margin. Other orders must leave
+    // initial health >= 0, unless they do not raise the worst-case position (an under-margined
+    // trader must still be able to quote its way out).
     if !args.reduce_only {
+        let snapshot = *prices.get(args.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+        let worst_before = position_risk(&account.positions[position_slot], &snapshot)?.worst_case_base()?;
         let p = &mut account.positions[position_slot];
         let open = if args.side == order_side::BID { &mut p.open_bids } else { &mut p.open_asks };
         *open = open.checked_add(args.base_amount).ok_or(ErrorCode::MathOverflow)?;
-        let health = account_health(&account, &prices)?;
-        require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
+        let worst_after = position_risk(&account.positions[position_slot], &snapshot)?.worst_case_base()?;
+        if worst_after.unsigned_abs() > worst_before.unsigned_abs() {
+            let health = account_health(&account, &prices)?;
+            require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
+        }
     }
     account.last_active_slot = clock.slot;
     emit!(OrderPlaced {

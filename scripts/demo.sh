@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set-up, then the main job: the demo on an in-process chain running the real program.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo run --locked --release -p margin-engine-demo

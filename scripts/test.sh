@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test suite: unit and property tests of the pure math, integration tests through the real
+# program on solana-program-test, and a demo smoke run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo test --locked --workspace
