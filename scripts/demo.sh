@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+export RUST_LOG="${RUST_LOG:-error}"
 cargo run --locked --release -p margin-engine-demo

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# program-test logs every instruction at debug level otherwise.
+export RUST_LOG="${RUST_LOG:-error}"
 cargo test --locked --workspace

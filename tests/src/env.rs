@@ -71,6 +71,8 @@ pub fn default_risk() -> RiskParams {
         fill_price_band: 50_000,
         funding_period_slots: 3_600,
         max_funding_rate: 10_000,
+        liquidation_throttle_initial: 250_000,
+        liquidation_throttle_per_slot: 25_000,
     }
 }
 
@@ -415,6 +417,24 @@ impl<B: Backend> TestEnv<B> {
             max_base_amount: base_amount,
         })?;
         Ok((taker_id, maker_id))
+    }
+
+    pub fn liquidate(&mut self, liquidator: &Trader, target: &Trader, market: u16, max_base: u64) -> Result<TxOutcome, TxError> {
+        let t = self.margin_account(target.margin_account);
+        let l = self.margin_account(liquidator.margin_account);
+        let remaining = ix::market_groups(&[&t, &l], Some(market), self.oracles());
+        let ix = ix::liquidate(liquidator.owner, liquidator.margin_account, target.margin_account, market, self.oracles_of(market), max_base, remaining);
+        self.send(ix, &[&liquidator.keypair])
+    }
+
+    /// The program's own price cache built from decoded markets at the given prices.
+    pub fn price_cache(&mut self, prices: &[(u16, u64)]) -> margin_engine::health::PriceCache {
+        let mut cache = margin_engine::health::PriceCache::new();
+        for &(index, price) in prices {
+            let market = self.market(index);
+            cache.insert(margin_engine::health::MarketSnapshot::new(&market, price)).unwrap();
+        }
+        cache
     }
 
     pub fn update_funding(&mut self, market: u16) -> Result<TxOutcome, TxError> {

@@ -225,7 +225,7 @@ fn create_market_validates_governance_and_parameters() {
     let cases: Vec<(margin_engine::state::RiskParams, ErrorCode)> = vec![
         (margin_engine::state::RiskParams { initial_margin_ratio: 50_000, ..default_risk() }, ErrorCode::InitialNotAboveMaintenance),
         (margin_engine::state::RiskParams { liquidation_fee: 50_000, ..default_risk() }, ErrorCode::MaintenanceNotAboveLiquidationFee),
-        (margin_engine::state::RiskParams { maintenance_margin_ratio: 4_000, liquidation_fee: 1_000, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
+        (margin_engine::state::RiskParams { maintenance_margin_ratio: 4_000, liquidation_fee: 1_000, insurance_fee: 0, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
         (margin_engine::state::RiskParams { initial_margin_ratio: 1_000_001, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
         (margin_engine::state::RiskParams { tick_size: 0, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
         (margin_engine::state::RiskParams { min_order_size: 15_000_000, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),

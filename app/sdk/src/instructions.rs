@@ -183,6 +183,35 @@ pub fn fill_orders(filler: Pubkey, filler_account: Pubkey, oracles: MarketOracle
     )
 }
 
+/// `remaining`: market groups of every other market the target or the liquidator holds.
+#[allow(clippy::too_many_arguments)]
+pub fn liquidate(
+    liquidator: Pubkey,
+    liquidator_account: Pubkey,
+    target: Pubkey,
+    market_index: u16,
+    oracles: MarketOracles,
+    max_base_amount: u64,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        acc::Liquidate {
+            liquidator,
+            liquidator_account,
+            target,
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+            collateral_vault: pda::collateral_vault(),
+            insurance_vault: pda::insurance_vault(),
+            token_program: spl_token::ID,
+        },
+        data::Liquidate { max_base_amount },
+        remaining,
+    )
+}
+
 pub fn update_funding(market_index: u16, oracles: MarketOracles) -> Instruction {
     build(
         acc::UpdateFunding {

@@ -32,6 +32,13 @@ pub const MIN_FUNDING_PERIOD_SLOTS: u32 = 10;
 pub const MAX_FUNDING_PERIOD_SLOTS: u32 = 1_000_000;
 /// Funding per period is capped at 10% of the oracle price.
 pub const MAX_FUNDING_RATE: u32 = 100_000;
+/// The liquidator fee starts rising once a liquidation has been idle this many slots...
+pub const LIQUIDATION_FEE_RAMP_DELAY_SLOTS: u64 = 150;
+/// ...and reaches its cap this many slots later.
+pub const LIQUIDATION_FEE_RAMP_SLOTS: u64 = 1_500;
+/// Positions (or shortfalls) below this notional are liquidated whole, without throttle: $50.
+pub const DUST_NOTIONAL: u64 = 50_000_000;
+
 /// Extra precision of the cumulative funding index over quote native units.
 pub const FUNDING_INDEX_SCALE: i128 = 1_000;
 

@@ -104,4 +104,18 @@ pub enum ErrorCode {
     WrongFillerAccount,
     #[msg("Invalid order side")]
     InvalidOrderSide,
+    #[msg("Account is above maintenance margin")]
+    AccountNotLiquidatable,
+    #[msg("Account is bankrupt: resolve the bankruptcy instead")]
+    AccountBankrupt,
+    #[msg("An account cannot liquidate itself")]
+    CannotLiquidateSelf,
+    #[msg("This account was already liquidated in this slot")]
+    LiquidationThrottled,
+    #[msg("Account has no position in this market")]
+    NoPositionInMarket,
+    #[msg("Liquidator would fall below initial margin")]
+    LiquidatorInsufficientMargin,
+    #[msg("Liquidation step rounds to zero")]
+    LiquidationTooSmall,
 }

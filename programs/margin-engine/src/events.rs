@@ -75,3 +75,35 @@ pub struct FundingUpdated {
     pub cumulative_funding_long: i64,
     pub cumulative_funding_short: i64,
 }
+
+#[event]
+pub struct LiquidationStepped {
+    pub target: Pubkey,
+    pub liquidator: Pubkey,
+    pub market_index: u16,
+    /// Signed base moved out of the target's position (positive: a long was reduced).
+    pub base_amount: i64,
+    pub price: u64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub liquidator_fee_rate: u32,
+    pub maintenance_health_before: i64,
+    pub maintenance_health_after: i64,
+    /// Still flagged after this step (buffer not yet reached)?
+    pub still_liquidating: bool,
+    pub slot: u64,
+}
+
+#[event]
+pub struct LiquidationEnded {
+    pub target: Pubkey,
+    pub liquidation_health: i64,
+    pub slot: u64,
+}
+
+#[event]
+pub struct AccountWentBankrupt {
+    pub target: Pubkey,
+    pub equity: i64,
+    pub slot: u64,
+}

@@ -76,6 +76,10 @@ pub mod margin_engine {
         instructions::fill_orders::handle_fill_orders(ctx, taker_order_id, maker_order_id, max_base_amount)
     }
 
+    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_amount: u64) -> Result<()> {
+        instructions::liquidate::handle_liquidate(ctx, max_base_amount)
+    }
+
     pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         instructions::update_funding::handle_update_funding(ctx)
     }

@@ -2,6 +2,7 @@
 //! the stress harness all call these same functions, so on-chain and off-chain numbers agree.
 pub mod fixed;
 pub mod funding;
+pub mod liquidation;
 pub mod margin;
 pub mod position;
 pub mod trading;

@@ -86,6 +86,10 @@ pub struct MarginAccount {
     /// waterfall resolves it.
     pub collateral: i64,
     pub last_active_slot: u64,
+    /// Slot the current liquidation episode began (valid while BEING_LIQUIDATED).
+    pub liquidation_start_slot: u64,
+    /// Slot of the latest liquidation step: at most one step per slot.
+    pub last_liquidation_slot: u64,
     pub positions: [PerpPosition; MAX_POSITIONS],
     pub orders: [Order; MAX_ORDERS],
     pub next_order_id: u64,
@@ -123,6 +127,10 @@ impl MarginAccount {
 
     pub fn order_index(&self, order_id: u64) -> Option<usize> {
         self.orders.iter().position(|o| !o.is_empty() && o.order_id == order_id)
+    }
+
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 
     pub fn can_trade(&self, signer: &Pubkey) -> bool {

@@ -52,6 +52,10 @@ pub struct RiskParams {
     /// Funding settles at most once per period; the rate per period is clamped to this.
     pub funding_period_slots: u32,
     pub max_funding_rate: u32,
+    /// Liquidation throttle: a step may take this share of a position in the slot liquidation
+    /// begins, plus `liquidation_throttle_per_slot` for every slot since (ppm, capped at 100%).
+    pub liquidation_throttle_initial: u32,
+    pub liquidation_throttle_per_slot: u32,
 }
 
 impl RiskParams {
@@ -61,8 +65,10 @@ impl RiskParams {
             self.initial_margin_ratio > self.maintenance_margin_ratio,
             ErrorCode::InitialNotAboveMaintenance
         );
+        // Taking over a position must always improve the liquidated account's maintenance health,
+        // even at the escalated fee (which stays below maintenance − insurance fee).
         require!(
-            self.maintenance_margin_ratio > self.liquidation_fee,
+            self.maintenance_margin_ratio as u64 > self.liquidation_fee as u64 + self.insurance_fee as u64,
             ErrorCode::MaintenanceNotAboveLiquidationFee
         );
         require!(
@@ -79,6 +85,9 @@ impl RiskParams {
                 && self.fill_price_band <= MAX_FILL_PRICE_BAND
                 && (MIN_FUNDING_PERIOD_SLOTS..=MAX_FUNDING_PERIOD_SLOTS).contains(&self.funding_period_slots)
                 && self.max_funding_rate <= MAX_FUNDING_RATE
+                && self.liquidation_throttle_initial > 0
+                && self.liquidation_throttle_initial <= RATIO_PRECISION as u32
+                && self.liquidation_throttle_per_slot <= RATIO_PRECISION as u32
                 && self.max_open_interest > 0
                 && self.tick_size > 0
                 && self.step_size > 0
@@ -95,6 +104,7 @@ impl RiskParams {
             maintenance_margin_ratio: self.maintenance_margin_ratio,
             size_premium_factor: self.size_premium_factor,
             pnl_initial_haircut: self.pnl_initial_haircut,
+            liquidation_buffer: self.liquidation_buffer,
         }
     }
 }

@@ -15,6 +15,8 @@ use crate::error::ErrorCode;
 pub enum HealthKind {
     Initial,
     Maintenance,
+    /// Maintenance plus the liquidation buffer: where a partial liquidation stops.
+    Liquidation,
 }
 
 /// A market's margin parameters, in ppm.
@@ -26,6 +28,8 @@ pub struct MarginParams {
     pub size_premium_factor: u32,
     /// ppm haircut on a positive initial-health contribution.
     pub pnl_initial_haircut: u32,
+    /// ppm added to the maintenance ratio for the level a partial liquidation restores.
+    pub liquidation_buffer: u32,
 }
 
 /// One position, already priced: plain data so off-chain code can build it too.
@@ -62,8 +66,11 @@ pub struct HealthReport {
     pub unrealized_pnl: i128,
     pub initial_requirement: u128,
     pub maintenance_requirement: u128,
+    pub liquidation_requirement: u128,
     pub initial_health: i128,
     pub maintenance_health: i128,
+    /// Maintenance health with the liquidation buffer added to every ratio.
+    pub liquidation_health: i128,
 }
 
 impl HealthReport {
@@ -71,7 +78,13 @@ impl HealthReport {
         match kind {
             HealthKind::Initial => self.initial_health,
             HealthKind::Maintenance => self.maintenance_health,
+            HealthKind::Liquidation => self.liquidation_health,
         }
+    }
+
+    /// Collateral plus unrealised PnL: what the account would hold if closed at these prices.
+    pub fn equity(&self) -> i128 {
+        self.collateral + self.unrealized_pnl
     }
 }
 
@@ -89,9 +102,10 @@ pub fn size_premium(base_abs: u64, factor: u32) -> MathResult<u128> {
 /// Margin ratio (ppm) for a position of this size, capped at 100%.
 pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> MathResult<u128> {
     let base_ratio = match kind {
-        HealthKind::Initial => params.initial_margin_ratio,
-        HealthKind::Maintenance => params.maintenance_margin_ratio,
-    } as u128;
+        HealthKind::Initial => params.initial_margin_ratio as u128,
+        HealthKind::Maintenance => params.maintenance_margin_ratio as u128,
+        HealthKind::Liquidation => params.maintenance_margin_ratio as u128 + params.liquidation_buffer as u128,
+    };
     let ratio = base_ratio
         .checked_add(size_premium(base_abs, params.size_premium_factor)?)
         .ok_or(ErrorCode::MathOverflow)?;
@@ -126,7 +140,7 @@ pub fn unrealized_pnl(pos: &PositionRisk) -> MathResult<i128> {
 pub fn margin_requirement(pos: &PositionRisk, kind: HealthKind) -> MathResult<u128> {
     let base = match kind {
         HealthKind::Initial => pos.worst_case_base()?,
-        HealthKind::Maintenance => pos.base_amount,
+        HealthKind::Maintenance | HealthKind::Liquidation => pos.base_amount,
     };
     if base == 0 {
         return Ok(0);
@@ -141,12 +155,14 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult
         collateral: collateral as i128,
         initial_health: collateral as i128,
         maintenance_health: collateral as i128,
+        liquidation_health: collateral as i128,
         ..HealthReport::default()
     };
     for pos in positions {
         let pnl = unrealized_pnl(pos)?;
         let initial_req = margin_requirement(pos, HealthKind::Initial)?;
         let maint_req = margin_requirement(pos, HealthKind::Maintenance)?;
+        let liq_req = margin_requirement(pos, HealthKind::Liquidation)?;
 
         let maint_contribution = pnl.checked_sub(u128_to_i128(maint_req)?).ok_or(ErrorCode::MathOverflow)?;
         let mut initial_contribution =
@@ -169,6 +185,13 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult
             report.initial_health.checked_add(initial_contribution).ok_or(ErrorCode::MathOverflow)?;
         report.maintenance_health =
             report.maintenance_health.checked_add(maint_contribution).ok_or(ErrorCode::MathOverflow)?;
+        report.liquidation_requirement =
+            report.liquidation_requirement.checked_add(liq_req).ok_or(ErrorCode::MathOverflow)?;
+        report.liquidation_health = report
+            .liquidation_health
+            .checked_add(pnl)
+            .and_then(|h| h.checked_sub(liq_req as i128))
+            .ok_or(ErrorCode::MathOverflow)?;
     }
     Ok(report)
 }

@@ -10,6 +10,7 @@ fn params() -> MarginParams {
         maintenance_margin_ratio: 50_000, // 5%
         size_premium_factor: 0,
         pnl_initial_haircut: 0,
+        liquidation_buffer: 20_000,
     }
 }
 
@@ -117,6 +118,7 @@ fn arb_params() -> impl Strategy<Value = MarginParams> {
             maintenance_margin_ratio: maint,
             size_premium_factor: premium,
             pnl_initial_haircut: haircut,
+            liquidation_buffer: 20_000,
         }
     })
 }
@@ -139,6 +141,7 @@ proptest! {
     fn initial_health_never_exceeds_maintenance(collateral in -1_000_000_000_000i64..1_000_000_000_000, positions in prop::collection::vec(arb_position(), 0..8)) {
         let r = compute_health(collateral, &positions).unwrap();
         prop_assert!(r.initial_health <= r.maintenance_health);
+        prop_assert!(r.liquidation_health <= r.maintenance_health);
         prop_assert!(r.initial_requirement >= r.maintenance_requirement);
     }
 

@@ -1,0 +1,146 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::controller::liquidation::{plan, LiquidationOutcome};
+use crate::controller::orders::cancel_orders;
+use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::error::ErrorCode;
+use crate::events::{AccountWentBankrupt, LiquidationEnded, LiquidationStepped};
+use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::math::fixed::i128_to_i64;
+use crate::math::position::is_risk_reducing;
+use crate::math::trading::trade_quote;
+use crate::oracle::{self, OracleAction};
+use crate::state::{margin_account_flags, paused_operations, Exchange, MarginAccount, Market};
+
+/// Permissionless: a liquidator takes over part of an under-maintenance account's position in
+/// `market` at the oracle price (stale-but-sane prices accepted), earning the liquidator fee in
+/// its own margin account; the insurance fee goes to the insurance vault. Remaining accounts:
+/// market groups of every other market the target or the liquidator holds.
+#[derive(Accounts)]
+pub struct Liquidate<'info> {
+    pub liquidator: Signer<'info>,
+    #[account(mut, constraint = liquidator_account.load()?.owner == liquidator.key() @ ErrorCode::NotAccountOwner)]
+    pub liquidator_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut)]
+    pub target: AccountLoader<'info, MarginAccount>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: checked by `oracle::read_price`.
+    pub oracle: UncheckedAccount<'info>,
+    /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
+    pub fallback_oracle: Option<UncheckedAccount<'info>>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
+    pub collateral_vault: Account<'info, TokenAccount>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_amount: u64) -> Result<()> {
+    let clock = Clock::get()?;
+    let accounts = &ctx.accounts;
+    require_keys_neq!(accounts.target.key(), accounts.liquidator_account.key(), ErrorCode::CannotLiquidateSelf);
+    let mut exchange = accounts.exchange.load_mut()?;
+    require!(!exchange.is_paused(paused_operations::LIQUIDATION), ErrorCode::OperationPaused);
+    let mut market = accounts.market.load_mut()?;
+    let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
+    let price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?.price;
+    market.last_oracle_price = price;
+    market.last_oracle_slot = clock.slot;
+    let mut prices = PriceCache::new();
+    prices.insert(MarketSnapshot::new(&market, price))?;
+    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
+
+    let mut target = accounts.target.load_mut()?;
+    let mut liquidator = accounts.liquidator_account.load_mut()?;
+    // The target's resting orders go first: they only add risk to an account being unwound.
+    cancel_orders(&mut target, |_| true)?;
+    let plan = plan(&target, &market, &prices, clock.slot, max_base_amount)?;
+    let health_before = i128_to_i64(plan.health.maintenance_health)?;
+    let (step, fee_rate, position_base) = match plan.outcome {
+        LiquidationOutcome::End => {
+            target.flags &= !margin_account_flags::BEING_LIQUIDATED;
+            emit!(LiquidationEnded {
+                target: accounts.target.key(),
+                liquidation_health: i128_to_i64(plan.health.liquidation_health)?,
+                slot: clock.slot,
+            });
+            return Ok(());
+        }
+        LiquidationOutcome::Bankrupt => {
+            target.flags = (target.flags | margin_account_flags::BANKRUPT) & !margin_account_flags::BEING_LIQUIDATED;
+            emit!(AccountWentBankrupt { target: accounts.target.key(), equity: i128_to_i64(plan.health.equity())?, slot: clock.slot });
+            return Ok(());
+        }
+        LiquidationOutcome::Step { step, fee_rate, position_base } => (step, fee_rate, position_base),
+    };
+    if !target.has_flag(margin_account_flags::BEING_LIQUIDATED) {
+        target.flags |= margin_account_flags::BEING_LIQUIDATED;
+        target.liquidation_start_slot = clock.slot;
+    }
+    target.last_liquidation_slot = clock.slot;
+
+    // Move the base at the oracle price: the buyer pays the rounded-up quote, the seller gets the
+    // rounded-down one, the unit between goes to the fee pool.
+    let (paid, received) = trade_quote(step.base, price)?;
+    let base = step.base as i64;
+    let (target_delta, target_quote, liq_delta, liq_quote) = if position_base > 0 {
+        (-base, received as i64, base, -(paid as i64))
+    } else {
+        (base, -(paid as i64), -base, received as i64)
+    };
+    let target_slot = target.position_index(market.market_index).ok_or(ErrorCode::NoPositionInMarket)?;
+    let liq_slot = liquidator.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
+    apply_fill(&mut target, target_slot, &mut market, &mut exchange, target_delta, target_quote)?;
+    let (liq_old, liq_new) = apply_fill(&mut liquidator, liq_slot, &mut market, &mut exchange, liq_delta, liq_quote)?;
+    exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
+    let fees = step.liquidator_fee.checked_add(step.insurance_fee).ok_or(ErrorCode::MathOverflow)?;
+    adjust_collateral(&mut target, &mut exchange, -(fees as i64))?;
+    adjust_collateral(&mut liquidator, &mut exchange, step.liquidator_fee as i64)?;
+
+    prices.insert(MarketSnapshot::new(&market, price))?;
+    let after = account_health(&target, &prices)?;
+    let still_liquidating = after.liquidation_health < 0;
+    if !still_liquidating {
+        target.flags &= !margin_account_flags::BEING_LIQUIDATED;
+    }
+    if !is_risk_reducing(liq_old, liq_new) {
+        require!(account_health(&liquidator, &prices)?.initial_health >= 0, ErrorCode::LiquidatorInsufficientMargin);
+    }
+    let bump = exchange.bump;
+    let market_index = market.market_index;
+    drop((target, liquidator, market, exchange));
+    if step.insurance_fee > 0 {
+        token::transfer(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                Transfer {
+                    from: accounts.collateral_vault.to_account_info(),
+                    to: accounts.insurance_vault.to_account_info(),
+                    authority: accounts.exchange.to_account_info(),
+                },
+                &[&[EXCHANGE_SEED, &[bump]]],
+            ),
+            step.insurance_fee,
+        )?;
+    }
+    emit!(LiquidationStepped {
+        target: accounts.target.key(),
+        liquidator: accounts.liquidator_account.key(),
+        market_index,
+        base_amount: -target_delta,
+        price,
+        liquidator_fee: step.liquidator_fee,
+        insurance_fee: step.insurance_fee,
+        liquidator_fee_rate: fee_rate,
+        maintenance_health_before: health_before,
+        maintenance_health_after: i128_to_i64(after.maintenance_health)?,
+        still_liquidating,
+        slot: clock.slot,
+    });
+    Ok(())
+}
