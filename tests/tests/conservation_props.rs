@@ -72,3 +72,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    /// Over random portfolios and price paths, every liquidation step through the program leaves
+    /// the target's maintenance health no worse (at the same price) and conserves every unit.
+    #[test]
+    fn liquidation_never_hurts_the_target_and_conserves(
+        deposit_usd in 500u64..3_000, leverage_pct in 300u64..950, long in any::<bool>(),
+        path in prop::collection::vec(-400i64..400, 4..14),
+    ) {
+        let mut env = TestEnv::new(NativeBackend::new());
+        env.add_market("SOL-PERP", 100_000_000, default_risk());
+        let filler = env.new_trader(0);
+        let target = env.new_trader(10_000 * USDC);
+        let other = env.new_trader(1_000_000 * USDC);
+        let liquidator = env.new_trader(1_000_000 * USDC);
+        env.deposit(&target, deposit_usd * USDC).unwrap();
+        env.deposit(&other, 500_000 * USDC).unwrap();
+        env.deposit(&liquidator, 500_000 * USDC).unwrap();
+        // Notional = deposit × leverage (3x..9.5x), in whole 0.01 base units at $100.
+        let size = deposit_usd * leverage_pct / 100 * BASE as u64 / 100;
+        let size = size - size % (BASE as u64 / 100);
+        env.trade(&filler, &target, &other, 0, if long { BID } else { ASK }, 100_000_000, size).unwrap();
+        let mut price: u64 = 100_000_000;
+        for bps in path {
+            price = tick(((price as i128) * (10_000 + bps as i128) / 10_000) as u64).max(1_000_000);
+            env.advance_slots(1);
+            env.set_price(0, price as i64);
+            let cache = env.price_cache(&[(0, price)]);
+            let before = margin_engine::health::account_health(&env.margin_account(target.margin_account), &cache).unwrap();
+            let insurance_before = env.token_balance(margin_engine_sdk::pda::insurance_vault());
+            if env.liquidate(&liquidator, &target, 0, u64::MAX).is_ok() {
+                let after = margin_engine::health::account_health(&env.margin_account(target.margin_account), &cache).unwrap();
+                prop_assert!(after.maintenance_health >= before.maintenance_health,
+                    "health fell from {} to {}", before.maintenance_health, after.maintenance_health);
+                prop_assert!(env.token_balance(margin_engine_sdk::pda::insurance_vault()) >= insurance_before);
+            }
+            env.assert_conservation();
+        }
+    }
+}
