@@ -18,6 +18,8 @@ pub const BASE: i64 = 1_000_000_000;
 const RENT_EXEMPT_LAMPORTS: u64 = 10_000_000;
 const SLOT_SECONDS: i64 = 1;
 const PYTH_EXPONENT: i32 = -8;
+pub const INSURANCE_COOLDOWN_SLOTS: u64 = 1_000;
+pub const INSURANCE_REVENUE_FLOOR: u64 = 100 * USDC;
 
 pub fn new_keypair() -> RawKeypair {
     RawKeypair(Keypair::new().to_bytes())
@@ -73,6 +75,10 @@ pub fn default_risk() -> RiskParams {
         max_funding_rate: 10_000,
         liquidation_throttle_initial: 250_000,
         liquidation_throttle_per_slot: 25_000,
+        insurance_draw_cap: 10_000 * USDC,
+        insurance_draw_period_slots: 10_000,
+        adl_min_score: 0,
+        adl_price_band: 100_000,
     }
 }
 
@@ -142,7 +148,12 @@ impl<B: Backend> TestEnv<B> {
         let collateral_mint = Pubkey::new_unique();
         let mut env = Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
         env.write_mint(collateral_mint, 6);
-        let init = ix::initialize_exchange(key(&env.payer), key(&env.governance), collateral_mint, key(&env.guardian));
+        let config = margin_engine::instructions::ExchangeConfig {
+            guardian: key(&env.guardian),
+            insurance_unstake_cooldown_slots: INSURANCE_COOLDOWN_SLOTS,
+            insurance_revenue_floor: INSURANCE_REVENUE_FLOOR,
+        };
+        let init = ix::initialize_exchange(key(&env.payer), key(&env.governance), collateral_mint, config);
         let governance = env.governance.clone();
         env.send(init, &[&governance]).expect("initialize_exchange");
         env

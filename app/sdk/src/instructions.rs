@@ -4,7 +4,7 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use margin_engine::instructions::PlaceOrderArgs;
+use margin_engine::instructions::{ExchangeConfig, PlaceOrderArgs};
 use margin_engine::state::{MarginAccount, OracleConfig, RiskParams};
 use margin_engine::{accounts as acc, instruction as data, ID};
 
@@ -16,7 +16,7 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData, remaining: V
     Instruction { program_id: ID, accounts: metas, data: data.data() }
 }
 
-pub fn initialize_exchange(payer: Pubkey, authority: Pubkey, collateral_mint: Pubkey, guardian: Pubkey) -> Instruction {
+pub fn initialize_exchange(payer: Pubkey, authority: Pubkey, collateral_mint: Pubkey, config: ExchangeConfig) -> Instruction {
     build(
         acc::InitializeExchange {
             payer,
@@ -28,7 +28,7 @@ pub fn initialize_exchange(payer: Pubkey, authority: Pubkey, collateral_mint: Pu
             token_program: spl_token::ID,
             system_program: system_program::ID,
         },
-        data::InitializeExchange { guardian },
+        data::InitializeExchange { config },
         vec![],
     )
 }
@@ -209,6 +209,119 @@ pub fn liquidate(
         },
         data::Liquidate { max_base_amount },
         remaining,
+    )
+}
+
+pub fn open_insurance_stake(payer: Pubkey, owner: Pubkey) -> Instruction {
+    build(
+        acc::OpenInsuranceStake { payer, owner, stake: pda::insurance_stake(&owner), system_program: system_program::ID },
+        data::OpenInsuranceStake {},
+        vec![],
+    )
+}
+
+pub fn stake_insurance(owner: Pubkey, source: Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::StakeInsurance {
+            owner,
+            stake: pda::insurance_stake(&owner),
+            exchange: pda::exchange(),
+            insurance_vault: pda::insurance_vault(),
+            source,
+            token_program: spl_token::ID,
+        },
+        data::StakeInsurance { amount },
+        vec![],
+    )
+}
+
+pub fn request_unstake(owner: Pubkey, shares: u64) -> Instruction {
+    build(
+        acc::RequestUnstake { owner, stake: pda::insurance_stake(&owner), exchange: pda::exchange(), insurance_vault: pda::insurance_vault() },
+        data::RequestUnstake { shares },
+        vec![],
+    )
+}
+
+pub fn unstake_insurance(owner: Pubkey, destination: Pubkey) -> Instruction {
+    build(
+        acc::UnstakeInsurance {
+            owner,
+            stake: pda::insurance_stake(&owner),
+            exchange: pda::exchange(),
+            insurance_vault: pda::insurance_vault(),
+            destination,
+            token_program: spl_token::ID,
+        },
+        data::UnstakeInsurance {},
+        vec![],
+    )
+}
+
+pub fn withdraw_protocol_revenue(authority: Pubkey, destination: Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::WithdrawProtocolRevenue {
+            authority,
+            exchange: pda::exchange(),
+            insurance_vault: pda::insurance_vault(),
+            destination,
+            token_program: spl_token::ID,
+        },
+        data::WithdrawProtocolRevenue { amount },
+        vec![],
+    )
+}
+
+/// `remaining`: market groups of every other market the target holds.
+pub fn resolve_bankruptcy(keeper: Pubkey, keeper_account: Pubkey, target: Pubkey, market_index: u16, oracles: MarketOracles, remaining: Vec<AccountMeta>) -> Instruction {
+    build(
+        acc::ResolveBankruptcy {
+            keeper,
+            keeper_account,
+            target,
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+            collateral_vault: pda::collateral_vault(),
+            insurance_vault: pda::insurance_vault(),
+            token_program: spl_token::ID,
+        },
+        data::ResolveBankruptcy {},
+        remaining,
+    )
+}
+
+/// Candidates in non-increasing ADL score order, then the target's other market groups.
+pub fn auto_deleverage(keeper: Pubkey, target: Pubkey, market_index: u16, oracles: MarketOracles, candidates: &[Pubkey], groups: Vec<AccountMeta>) -> Instruction {
+    let mut remaining: Vec<AccountMeta> = candidates.iter().map(|c| AccountMeta::new(*c, false)).collect();
+    remaining.extend(groups);
+    build(
+        acc::AutoDeleverage {
+            keeper,
+            target,
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+            insurance_vault: pda::insurance_vault(),
+        },
+        data::AutoDeleverage { candidate_count: candidates.len() as u8 },
+        remaining,
+    )
+}
+
+pub fn socialize_loss(keeper: Pubkey, target: Pubkey, market_index: u16) -> Instruction {
+    build(
+        acc::SocializeLoss {
+            keeper,
+            target,
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            insurance_vault: pda::insurance_vault(),
+        },
+        data::SocializeLoss {},
+        vec![],
     )
 }
 

@@ -15,6 +15,10 @@ pub fn insurance_vault() -> Pubkey {
     Pubkey::find_program_address(&[INSURANCE_VAULT_SEED], &ID).0
 }
 
+pub fn insurance_stake(owner: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[INSURANCE_STAKE_SEED, owner.as_ref()], &ID).0
+}
+
 pub fn market(index: u16) -> Pubkey {
     Pubkey::find_program_address(&[MARKET_SEED, &index.to_le_bytes()], &ID).0
 }

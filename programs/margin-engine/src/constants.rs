@@ -39,6 +39,13 @@ pub const LIQUIDATION_FEE_RAMP_SLOTS: u64 = 1_500;
 /// Positions (or shortfalls) below this notional are liquidated whole, without throttle: $50.
 pub const DUST_NOTIONAL: u64 = 50_000_000;
 
+pub const MAX_ADL_PRICE_BAND: u32 = 500_000;
+/// Withdrawals that lean on a market's positive PnL wait this long after bad debt there (dYdX: 50).
+pub const BAD_DEBT_WITHDRAW_GATE_SLOTS: u64 = 50;
+/// Paid from the insurance fund to whoever resolves a bankruptcy: $1.
+pub const RESOLVE_BANKRUPTCY_BOUNTY: u64 = 1_000_000;
+pub const INSURANCE_STAKE_SEED: &[u8] = b"insurance_stake";
+
 /// Extra precision of the cumulative funding index over quote native units.
 pub const FUNDING_INDEX_SCALE: i128 = 1_000;
 

@@ -118,4 +118,40 @@ pub enum ErrorCode {
     LiquidatorInsufficientMargin,
     #[msg("Liquidation step rounds to zero")]
     LiquidationTooSmall,
+    #[msg("Insurance fund holds no value behind its shares")]
+    InsuranceFundDepleted,
+    #[msg("Account is not bankrupt")]
+    NotBankrupt,
+    #[msg("Insurance fund cannot cover anything for this market now")]
+    InsuranceCannotCover,
+    #[msg("Insurance fund can still cover: resolve the bankruptcy first")]
+    InsuranceCanStillCover,
+    #[msg("ADL candidate is on the same side as the bankrupt position")]
+    CandidateSameSide,
+    #[msg("ADL candidate has no profit at the ADL price")]
+    CandidateNotProfitable,
+    #[msg("ADL candidate's score is below the market's threshold")]
+    CandidateBelowThreshold,
+    #[msg("ADL candidates must be in non-increasing score order")]
+    CandidatesOutOfOrder,
+    #[msg("ADL candidate holds no position in this market")]
+    CandidateNoPosition,
+    #[msg("ADL candidate account must be writable")]
+    CandidateNotWritable,
+    #[msg("Bankrupt account still holds positions: deleverage them first")]
+    AccountStillHasPositions,
+    #[msg("Market has no open interest to spread a loss over")]
+    NoOpenInterest,
+    #[msg("Withdrawal relies on PnL in a market that just had bad debt")]
+    WithdrawalGatedByBadDebt,
+    #[msg("Unstake cooldown has not elapsed")]
+    UnstakeCooldown,
+    #[msg("No unstake request pending")]
+    NoUnstakeRequest,
+    #[msg("Not enough unrequested shares")]
+    InsufficientShares,
+    #[msg("Withdrawal would take the insurance fund below its floor or beyond protocol revenue")]
+    InsuranceRevenueFloor,
+    #[msg("An unstake request is already pending")]
+    UnstakeAlreadyRequested,
 }

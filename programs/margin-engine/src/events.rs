@@ -107,3 +107,60 @@ pub struct AccountWentBankrupt {
     pub equity: i64,
     pub slot: u64,
 }
+
+#[event]
+pub struct InsuranceStaked {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub shares: u64,
+}
+
+#[event]
+pub struct UnstakeRequested {
+    pub owner: Pubkey,
+    pub shares: u64,
+    pub value: u64,
+    pub slot: u64,
+}
+
+#[event]
+pub struct Unstaked {
+    pub owner: Pubkey,
+    pub shares: u64,
+    pub amount: u64,
+}
+
+#[event]
+pub struct ProtocolRevenueWithdrawn {
+    pub amount: u64,
+    pub fund_after: u64,
+}
+
+#[event]
+pub struct BankruptcyResolved {
+    pub target: Pubkey,
+    pub market_index: u16,
+    pub deficit: u64,
+    pub covered: u64,
+    pub bounty: u64,
+    pub fully_covered: bool,
+}
+
+#[event]
+pub struct AutoDeleveraged {
+    pub target: Pubkey,
+    pub candidate: Pubkey,
+    pub market_index: u16,
+    /// Base closed on the bankrupt side (signed as the bankrupt position was).
+    pub base_amount: i64,
+    pub price: u64,
+    pub score: u64,
+}
+
+#[event]
+pub struct LossSocialized {
+    pub target: Pubkey,
+    pub market_index: u16,
+    pub loss: u64,
+    pub index_delta: i64,
+}

@@ -23,6 +23,8 @@ pub struct MarketSnapshot {
     pub params: MarginParams,
     pub cumulative_funding_long: i64,
     pub cumulative_funding_short: i64,
+    pub liquidation_fee: u32,
+    pub last_bad_debt_slot: u64,
 }
 
 impl MarketSnapshot {
@@ -33,6 +35,8 @@ impl MarketSnapshot {
             params: market.risk.margin_params(),
             cumulative_funding_long: market.cumulative_funding_long,
             cumulative_funding_short: market.cumulative_funding_short,
+            liquidation_fee: market.risk.liquidation_fee,
+            last_bad_debt_slot: market.last_bad_debt_slot,
         }
     }
 }

@@ -23,8 +23,8 @@ declare_id!("MeZJ6Hft6cGFwoGzrTSfXzTNhQvLJTvTbmY8AATWPSF");
 pub mod margin_engine {
     use super::*;
 
-    pub fn initialize_exchange(ctx: Context<InitializeExchange>, guardian: Pubkey) -> Result<()> {
-        instructions::initialize_exchange::handle_initialize_exchange(ctx, guardian)
+    pub fn initialize_exchange(ctx: Context<InitializeExchange>, config: ExchangeConfig) -> Result<()> {
+        instructions::initialize_exchange::handle_initialize_exchange(ctx, config)
     }
 
     pub fn create_market(ctx: Context<CreateMarket>, name: [u8; 16], oracle: OracleConfig, risk: RiskParams) -> Result<()> {
@@ -78,6 +78,38 @@ pub mod margin_engine {
 
     pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_amount: u64) -> Result<()> {
         instructions::liquidate::handle_liquidate(ctx, max_base_amount)
+    }
+
+    pub fn open_insurance_stake(ctx: Context<OpenInsuranceStake>) -> Result<()> {
+        instructions::open_insurance_stake::handle_open_insurance_stake(ctx)
+    }
+
+    pub fn stake_insurance(ctx: Context<StakeInsurance>, amount: u64) -> Result<()> {
+        instructions::stake_insurance::handle_stake_insurance(ctx, amount)
+    }
+
+    pub fn request_unstake(ctx: Context<RequestUnstake>, shares: u64) -> Result<()> {
+        instructions::request_unstake::handle_request_unstake(ctx, shares)
+    }
+
+    pub fn unstake_insurance(ctx: Context<UnstakeInsurance>) -> Result<()> {
+        instructions::unstake_insurance::handle_unstake_insurance(ctx)
+    }
+
+    pub fn withdraw_protocol_revenue(ctx: Context<WithdrawProtocolRevenue>, amount: u64) -> Result<()> {
+        instructions::withdraw_protocol_revenue::handle_withdraw_protocol_revenue(ctx, amount)
+    }
+
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
+        instructions::resolve_bankruptcy::handle_resolve_bankruptcy(ctx)
+    }
+
+    pub fn auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>, candidate_count: u8) -> Result<()> {
+        instructions::auto_deleverage::handle_auto_deleverage(ctx, candidate_count)
+    }
+
+    pub fn socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
+        instructions::socialize_loss::handle_socialize_loss(ctx)
     }
 
     pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {

@@ -2,8 +2,19 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::*;
+use crate::error::ErrorCode;
 use crate::events::ExchangeInitialized;
 use crate::state::Exchange;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExchangeConfig {
+    /// Can only make things safer: close instruction groups, set markets reduce-only.
+    pub guardian: Pubkey,
+    /// Slots between an insurance unstake request and the withdrawal.
+    pub insurance_unstake_cooldown_slots: u64,
+    /// Governance may take protocol revenue only while the fund stays above this.
+    pub insurance_revenue_floor: u64,
+}
 
 #[derive(Accounts)]
 pub struct InitializeExchange<'info> {
@@ -29,8 +40,12 @@ pub struct InitializeExchange<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handle_initialize_exchange(ctx: Context<InitializeExchange>, guardian: Pubkey) -> Result<()> {
+pub fn handle_initialize_exchange(ctx: Context<InitializeExchange>, config: ExchangeConfig) -> Result<()> {
+    require!(config.insurance_unstake_cooldown_slots > 0, ErrorCode::MarketParamOutOfBounds);
+    let guardian = config.guardian;
     let mut exchange = ctx.accounts.exchange.load_init()?;
+    exchange.insurance_unstake_cooldown_slots = config.insurance_unstake_cooldown_slots;
+    exchange.insurance_revenue_floor = config.insurance_revenue_floor;
     exchange.authority = ctx.accounts.authority.key();
     exchange.guardian = guardian;
     exchange.collateral_mint = ctx.accounts.collateral_mint.key();

@@ -73,6 +73,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
         }
         LiquidationOutcome::Bankrupt => {
             target.flags = (target.flags | margin_account_flags::BANKRUPT) & !margin_account_flags::BEING_LIQUIDATED;
+            market.last_bad_debt_slot = clock.slot;
             emit!(AccountWentBankrupt { target: accounts.target.key(), equity: i128_to_i64(plan.health.equity())?, slot: clock.slot });
             return Ok(());
         }

@@ -4,7 +4,8 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
-use crate::health::{account_health, PriceCache};
+use crate::health::{account_health, position_risk, PriceCache};
+use crate::math::margin::unrealized_pnl;
 use crate::math::fixed::i128_to_i64;
 use crate::oracle::OracleAction;
 use crate::state::{paused_operations, Exchange, MarginAccount};
@@ -47,6 +48,10 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Withdraw, None)?;
         let health = account_health(&account, &prices)?;
         require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
+        // Shortly after bad debt in a market, that market's paper gains cannot back a withdrawal:
+        // they may yet be clawed back by ADL or socialisation (dYdX gates 50 blocks).
+        let gated = gated_positive_pnl(&account, &prices, clock.slot)?;
+        require!(health.initial_health >= gated, ErrorCode::WithdrawalGatedByBadDebt);
         (account.collateral, i128_to_i64(health.initial_health)?)
     };
     token::transfer(
@@ -68,4 +73,16 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         initial_health_after: health_after,
     });
     Ok(())
+}
+
+/// Σ positive unrealised PnL in markets that saw bad debt within the gate window.
+fn gated_positive_pnl(account: &MarginAccount, prices: &PriceCache, slot: u64) -> Result<i128> {
+    let mut gated = 0i128;
+    for position in account.active_positions() {
+        let snapshot = prices.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+        if snapshot.last_bad_debt_slot != 0 && slot < snapshot.last_bad_debt_slot.saturating_add(BAD_DEBT_WITHDRAW_GATE_SLOTS) {
+            gated += unrealized_pnl(&position_risk(position, snapshot)?)?.max(0);
+        }
+    }
+    Ok(gated)
 }

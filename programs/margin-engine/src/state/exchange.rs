@@ -26,6 +26,13 @@ pub struct Exchange {
     pub total_collateral: i64,
     /// Protocol share of trading fees and rounding surplus, held in the collateral vault.
     pub fee_pool: u64,
+    /// Insurance-fund shares: all of them, and the protocol's own (fee revenue). The fund's value
+    /// is the insurance vault balance.
+    pub insurance_total_shares: u64,
+    pub insurance_protocol_shares: u64,
+    pub insurance_unstake_cooldown_slots: u64,
+    /// Governance may withdraw protocol revenue only while the fund stays above this.
+    pub insurance_revenue_floor: u64,
     pub market_count: u16,
     /// Bitmask of `paused_operations`.
     pub paused_operations: u16,

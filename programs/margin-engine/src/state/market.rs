@@ -34,6 +34,9 @@ pub struct RiskParams {
     pub tick_size: u64,
     /// Size increment, base units.
     pub step_size: u64,
+    /// Most the insurance fund may pay for this market's bankruptcies per period (quote native).
+    pub insurance_draw_cap: u64,
+    pub insurance_draw_period_slots: u64,
     pub initial_margin_ratio: u32,
     pub maintenance_margin_ratio: u32,
     pub size_premium_factor: u32,
@@ -56,6 +59,10 @@ pub struct RiskParams {
     /// begins, plus `liquidation_throttle_per_slot` for every slot since (ppm, capped at 100%).
     pub liquidation_throttle_initial: u32,
     pub liquidation_throttle_per_slot: u32,
+    /// Published ADL eligibility: a candidate's score (PnL% × leverage, ppm) must reach this.
+    pub adl_min_score: u32,
+    /// The ADL price may lie at most this far from the oracle (ppm).
+    pub adl_price_band: u32,
 }
 
 impl RiskParams {
@@ -88,6 +95,9 @@ impl RiskParams {
                 && self.liquidation_throttle_initial > 0
                 && self.liquidation_throttle_initial <= RATIO_PRECISION as u32
                 && self.liquidation_throttle_per_slot <= RATIO_PRECISION as u32
+                && self.insurance_draw_period_slots > 0
+                && self.adl_price_band > 0
+                && self.adl_price_band <= MAX_ADL_PRICE_BAND
                 && self.max_open_interest > 0
                 && self.tick_size > 0
                 && self.step_size > 0
@@ -163,7 +173,14 @@ pub struct Market {
     /// Last rate applied: quote native per whole base for one period (signed, longs pay if > 0).
     pub last_funding_payment: i64,
     /// Funding collected from payers not yet paid to receivers (rounding leaves a surplus here).
+    /// A socialised loss is pre-paid out of it and refilled as positions settle.
     pub funding_pool: i64,
+    /// Insurance paid for this market in the current period, and when the period began.
+    pub insurance_drawn_in_period: u64,
+    pub insurance_period_start_slot: u64,
+    /// Last slot bad debt appeared here: withdrawals leaning on this market's PnL wait a while.
+    pub last_bad_debt_slot: u64,
+    pub socialized_loss_total: u64,
     pub market_index: u16,
     pub status: u8,
     pub bump: u8,

@@ -1,0 +1,120 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::TokenAccount;
+
+use crate::constants::*;
+use crate::controller::insurance::require_fund_exhausted;
+use crate::controller::position::apply_fill;
+use crate::error::ErrorCode;
+use crate::events::AutoDeleveraged;
+use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
+use crate::math::adl::{adl_score, bankruptcy_price, clamp_to_band};
+use crate::math::margin::{notional_up, unrealized_pnl};
+use crate::math::trading::trade_quote;
+use crate::oracle::{self, OracleAction};
+use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
+
+/// Permissionless, second rung: when the insurance fund cannot pay, the bankrupt position in
+/// `market` is closed against profitable opposite positions at the bankruptcy price (clamped to
+/// the market's ADL band around the oracle). Keepers rank candidates off-chain; the program checks
+/// each one: opposite side, in profit at the ADL price (ADL never turns a winner into a loser),
+/// score at or above the market threshold and non-increasing along the batch.
+/// Remaining accounts: `candidate_count` writable candidate margin accounts, then market groups of
+/// every other market the target holds.
+#[derive(Accounts)]
+pub struct AutoDeleverage<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut)]
+    pub target: AccountLoader<'info, MarginAccount>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: checked by `oracle::read_price`.
+    pub oracle: UncheckedAccount<'info>,
+    /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
+    pub fallback_oracle: Option<UncheckedAccount<'info>>,
+    #[account(address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+}
+
+pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>, candidate_count: u8) -> Result<()> {
+    let clock = Clock::get()?;
+    let accounts = &ctx.accounts;
+    let count = candidate_count as usize;
+    require!(count <= ctx.remaining_accounts.len(), ErrorCode::MissingMarketAccounts);
+    let (candidates, groups) = ctx.remaining_accounts.split_at(count);
+    let mut exchange = accounts.exchange.load_mut()?;
+    let mut market = accounts.market.load_mut()?;
+    let mut target = accounts.target.load_mut()?;
+    require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
+    require_fund_exhausted(&mut market, accounts.insurance_vault.amount, clock.slot)?;
+
+    let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
+    let oracle_price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?.price;
+    let mut prices = PriceCache::new();
+    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    prices.load_remaining(groups, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
+    let health = account_health(&target, &prices)?;
+    if health.equity() >= 0 {
+        target.flags &= !margin_account_flags::BANKRUPT;
+        return Ok(());
+    }
+    let market_index = market.market_index;
+    let target_slot = target.position_index(market_index).ok_or(ErrorCode::NoPositionInMarket)?;
+    let target_base = target.positions[target_slot].base_amount;
+    require!(target_base != 0, ErrorCode::NoPositionInMarket);
+    let adl_price = clamp_to_band(bankruptcy_price(oracle_price, target_base, health.equity())?, oracle_price, market.risk.adl_price_band);
+    let snapshot = *prices.get(market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+    let at_adl_price = MarketSnapshot { price: adl_price, ..snapshot };
+
+    let mut remaining = target_base.unsigned_abs();
+    let mut previous_score = u64::MAX;
+    for info in candidates {
+        if remaining == 0 {
+            break;
+        }
+        require!(info.is_writable, ErrorCode::CandidateNotWritable);
+        require_keys_neq!(*info.key, accounts.target.key(), ErrorCode::CandidateSameSide);
+        let loader = AccountLoader::<MarginAccount>::try_from(info)?;
+        let mut candidate = loader.load_mut()?;
+        let slot = candidate.position_index(market_index).ok_or(ErrorCode::CandidateNoPosition)?;
+        let position = candidate.positions[slot];
+        require!(position.base_amount != 0, ErrorCode::CandidateNoPosition);
+        require!((position.base_amount > 0) != (target_base > 0), ErrorCode::CandidateSameSide);
+        require!(unrealized_pnl(&position_risk(&position, &at_adl_price)?)? > 0, ErrorCode::CandidateNotProfitable);
+        let at_oracle = position_risk(&position, &snapshot)?;
+        let pnl = unrealized_pnl(&at_oracle)?;
+        let notional = notional_up(position.base_amount, oracle_price)?;
+        let score = adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, candidate.collateral as i128 + pnl);
+        require!(score >= market.risk.adl_min_score as u64, ErrorCode::CandidateBelowThreshold);
+        require!(score <= previous_score, ErrorCode::CandidatesOutOfOrder);
+        previous_score = score;
+
+        let take = position.base_amount.unsigned_abs().min(remaining);
+        let (paid, received) = trade_quote(take, adl_price)?;
+        let signed = take as i64;
+        let (target_delta, target_quote, cand_delta, cand_quote) = if target_base > 0 {
+            (-signed, received as i64, signed, -(paid as i64))
+        } else {
+            (signed, -(paid as i64), -signed, received as i64)
+        };
+        apply_fill(&mut target, target_slot, &mut market, &mut exchange, target_delta, target_quote)?;
+        apply_fill(&mut candidate, slot, &mut market, &mut exchange, cand_delta, cand_quote)?;
+        exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
+        remaining -= take;
+        emit!(AutoDeleveraged {
+            target: accounts.target.key(),
+            candidate: *info.key,
+            market_index,
+            base_amount: target_base.signum() * signed,
+            price: adl_price,
+            score,
+        });
+    }
+    market.last_bad_debt_slot = clock.slot;
+    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    if account_health(&target, &prices)?.equity() >= 0 {
+        target.flags &= !margin_account_flags::BANKRUPT;
+    }
+    Ok(())
+}

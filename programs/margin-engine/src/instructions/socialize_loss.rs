@@ -1,0 +1,53 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::TokenAccount;
+
+use crate::constants::*;
+use crate::controller::insurance::require_fund_exhausted;
+use crate::controller::orders::cancel_orders;
+use crate::controller::position::adjust_collateral;
+use crate::error::ErrorCode;
+use crate::events::LossSocialized;
+use crate::math::adl::socialized_loss_index_delta;
+use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
+
+/// Permissionless, last rung: a bankrupt account with no position left and negative collateral,
+/// which the fund cannot cover, has its loss spread over `market`'s open interest through the
+/// cumulative funding indexes (Drift's method): longs and shorts each pay the same amount per
+/// base, settled lazily. An account with no open position never absorbs any of it.
+#[derive(Accounts)]
+pub struct SocializeLoss<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut)]
+    pub target: AccountLoader<'info, MarginAccount>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+}
+
+pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    let mut market = ctx.accounts.market.load_mut()?;
+    let mut target = ctx.accounts.target.load_mut()?;
+    require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
+    cancel_orders(&mut target, |_| true)?;
+    require!(target.is_flat(), ErrorCode::AccountStillHasPositions);
+    require!(target.collateral < 0, ErrorCode::NotBankrupt);
+    require_fund_exhausted(&mut market, ctx.accounts.insurance_vault.amount, slot)?;
+
+    let loss = target.collateral.unsigned_abs();
+    let delta = socialized_loss_index_delta(loss, market.open_interest_long, market.open_interest_short)?;
+    market.cumulative_funding_long = market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_short = market.cumulative_funding_short.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
+    // The pool pays the loss now and is refilled as every position settles its share.
+    market.funding_pool = market.funding_pool.checked_sub(loss as i64).ok_or(ErrorCode::MathOverflow)?;
+    market.socialized_loss_total = market.socialized_loss_total.checked_add(loss).ok_or(ErrorCode::MathOverflow)?;
+    market.last_bad_debt_slot = slot;
+    adjust_collateral(&mut target, &mut exchange, loss as i64)?;
+    target.flags &= !margin_account_flags::BANKRUPT;
+    emit!(LossSocialized { target: ctx.accounts.target.key(), market_index: market.market_index, loss, index_delta: delta });
+    Ok(())
+}

@@ -1,0 +1,59 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::InsuranceStaked;
+use crate::math::insurance::shares_for_deposit;
+use crate::state::{Exchange, InsuranceStake};
+
+/// Anyone may underwrite the insurance fund for a share of its fee revenue (and of its losses).
+#[derive(Accounts)]
+pub struct StakeInsurance<'info> {
+    pub owner: Signer<'info>,
+    #[account(mut, has_one = owner @ ErrorCode::NotAccountOwner)]
+    pub stake: AccountLoader<'info, InsuranceStake>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(
+        mut,
+        constraint = source.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
+        constraint = source.owner == owner.key() @ ErrorCode::SourceNotOwnedBySigner,
+    )]
+    pub source: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_stake_insurance(ctx: Context<StakeInsurance>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let balance = ctx.accounts.insurance_vault.amount;
+    let shares = {
+        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        // Revenue that arrived before anyone staked belongs to the protocol: give it shares first.
+        if exchange.insurance_total_shares == 0 && balance > 0 {
+            exchange.insurance_total_shares = balance;
+            exchange.insurance_protocol_shares = balance;
+        }
+        let shares = shares_for_deposit(amount, exchange.insurance_total_shares, balance)?;
+        require!(shares > 0, ErrorCode::ZeroAmount);
+        exchange.insurance_total_shares = exchange.insurance_total_shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        let mut stake = ctx.accounts.stake.load_mut()?;
+        stake.shares = stake.shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        shares
+    };
+    token::transfer(
+        CpiContext::new(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.source.to_account_info(),
+                to: ctx.accounts.insurance_vault.to_account_info(),
+                authority: ctx.accounts.owner.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    emit!(InsuranceStaked { owner: ctx.accounts.owner.key(), amount, shares });
+    Ok(())
+}

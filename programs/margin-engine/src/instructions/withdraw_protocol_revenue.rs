@@ -1,0 +1,53 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::ProtocolRevenueWithdrawn;
+use crate::math::insurance::{shares_to_burn, value_of_shares};
+use crate::state::Exchange;
+
+/// Governance takes protocol-owned insurance revenue, never stakers' money and never below the
+/// fund's floor.
+#[derive(Accounts)]
+pub struct WithdrawProtocolRevenue<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
+    pub insurance_vault: Account<'info, TokenAccount>,
+    #[account(mut, constraint = destination.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
+    pub destination: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handle_withdraw_protocol_revenue(ctx: Context<WithdrawProtocolRevenue>, amount: u64) -> Result<()> {
+    require!(amount > 0, ErrorCode::ZeroAmount);
+    let balance = ctx.accounts.insurance_vault.amount;
+    let bump = {
+        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        require!(balance.saturating_sub(amount) >= exchange.insurance_revenue_floor && amount <= balance, ErrorCode::InsuranceRevenueFloor);
+        if exchange.insurance_total_shares > 0 {
+            let protocol_value = value_of_shares(exchange.insurance_protocol_shares, exchange.insurance_total_shares, balance)?;
+            require!(amount <= protocol_value, ErrorCode::InsuranceRevenueFloor);
+            let burn = shares_to_burn(amount, exchange.insurance_total_shares, balance)?.min(exchange.insurance_protocol_shares);
+            exchange.insurance_protocol_shares -= burn;
+            exchange.insurance_total_shares -= burn;
+        }
+        exchange.bump
+    };
+    token::transfer(
+        CpiContext::new_with_signer(
+            ctx.accounts.token_program.key(),
+            Transfer {
+                from: ctx.accounts.insurance_vault.to_account_info(),
+                to: ctx.accounts.destination.to_account_info(),
+                authority: ctx.accounts.exchange.to_account_info(),
+            },
+            &[&[EXCHANGE_SEED, &[bump]]],
+        ),
+        amount,
+    )?;
+    emit!(ProtocolRevenueWithdrawn { amount, fund_after: balance - amount });
+    Ok(())
+}
