@@ -448,6 +448,39 @@ impl<B: Backend> TestEnv<B> {
         cache
     }
 
+    pub fn resolve_bankruptcy(&mut self, keeper: &Trader, target: &Trader, market: u16) -> Result<TxOutcome, TxError> {
+        let t = self.margin_account(target.margin_account);
+        let remaining = ix::market_groups(&[&t], Some(market), self.oracles());
+        let ix = ix::resolve_bankruptcy(keeper.owner, keeper.margin_account, target.margin_account, market, self.oracles_of(market), remaining);
+        self.send(ix, &[&keeper.keypair])
+    }
+
+    pub fn auto_deleverage(&mut self, keeper: &Trader, target: &Trader, market: u16, candidates: &[Pubkey]) -> Result<TxOutcome, TxError> {
+        let t = self.margin_account(target.margin_account);
+        let groups = ix::market_groups(&[&t], Some(market), self.oracles());
+        let ix = ix::auto_deleverage(keeper.owner, target.margin_account, market, self.oracles_of(market), candidates, groups);
+        self.send(ix, &[&keeper.keypair])
+    }
+
+    pub fn socialize_loss(&mut self, keeper: &Trader, target: &Trader, market: u16) -> Result<TxOutcome, TxError> {
+        let ix = ix::socialize_loss(keeper.owner, target.margin_account, market);
+        self.send(ix, &[&keeper.keypair])
+    }
+
+    /// Opens the trader's insurance stake account and stakes `amount` from its wallet.
+    pub fn stake(&mut self, trader: &Trader, amount: u64) -> Result<TxOutcome, TxError> {
+        if !self.account_exists(pda::insurance_stake(&trader.owner)) {
+            self.send(ix::open_insurance_stake(key(&self.payer), trader.owner), &[&trader.keypair])?;
+        }
+        self.send(ix::stake_insurance(trader.owner, trader.token_account, amount), &[&trader.keypair])
+    }
+
+    /// Health report of an account at the given prices, by the program's own function.
+    pub fn health(&mut self, account: Pubkey, prices: &[(u16, u64)]) -> margin_engine::math::margin::HealthReport {
+        let cache = self.price_cache(prices);
+        margin_engine::health::account_health(&self.margin_account(account), &cache).unwrap()
+    }
+
     pub fn update_funding(&mut self, market: u16) -> Result<TxOutcome, TxError> {
         let ix = ix::update_funding(market, self.oracles_of(market));
         self.send(ix, &[])
