@@ -20,6 +20,7 @@ const SLOT_SECONDS: i64 = 1;
 const PYTH_EXPONENT: i32 = -8;
 pub const INSURANCE_COOLDOWN_SLOTS: u64 = 1_000;
 pub const INSURANCE_REVENUE_FLOOR: u64 = 100 * USDC;
+pub const RISK_TIMELOCK_SLOTS: u64 = 500;
 
 pub fn new_keypair() -> RawKeypair {
     RawKeypair(Keypair::new().to_bytes())
@@ -79,6 +80,12 @@ pub fn default_risk() -> RiskParams {
         insurance_draw_period_slots: 10_000,
         adl_min_score: 0,
         adl_price_band: 100_000,
+        breaker_soft_band: 150_000,
+        breaker_hard_band: 400_000,
+        breaker_window_slots: 150,
+        breaker_cooldown_slots: 60,
+        oracle_divergence_limit: 200_000,
+        insurance_drawdown_limit: 1_000_000,
     }
 }
 
@@ -152,6 +159,7 @@ impl<B: Backend> TestEnv<B> {
             guardian: key(&env.guardian),
             insurance_unstake_cooldown_slots: INSURANCE_COOLDOWN_SLOTS,
             insurance_revenue_floor: INSURANCE_REVENUE_FLOOR,
+            risk_timelock_slots: RISK_TIMELOCK_SLOTS,
         };
         let init = ix::initialize_exchange(key(&env.payer), key(&env.governance), collateral_mint, config);
         let governance = env.governance.clone();
@@ -479,6 +487,11 @@ impl<B: Backend> TestEnv<B> {
     pub fn health(&mut self, account: Pubkey, prices: &[(u16, u64)]) -> margin_engine::math::margin::HealthReport {
         let cache = self.price_cache(prices);
         margin_engine::health::account_health(&self.margin_account(account), &cache).unwrap()
+    }
+
+    pub fn refresh_market(&mut self, market: u16) -> Result<TxOutcome, TxError> {
+        let ix = ix::refresh_market(market, self.oracles_of(market));
+        self.send(ix, &[])
     }
 
     pub fn update_funding(&mut self, market: u16) -> Result<TxOutcome, TxError> {

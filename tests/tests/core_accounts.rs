@@ -27,7 +27,7 @@ fn exchange_is_initialised_with_pda_vaults() {
     assert_eq!((ex.market_count, ex.total_collateral, ex.collateral_decimals), (0, 0, 6));
     assert_eq!(env.token_balance(pda::collateral_vault()), 0);
     // A second initialisation cannot take over the singleton.
-    let config = margin_engine::instructions::ExchangeConfig { guardian: key(&env.guardian), insurance_unstake_cooldown_slots: 1, insurance_revenue_floor: 0 };
+    let config = margin_engine::instructions::ExchangeConfig { guardian: key(&env.guardian), insurance_unstake_cooldown_slots: 1, insurance_revenue_floor: 0, risk_timelock_slots: 1 };
     let again = ix::initialize_exchange(key(&env.payer), key(&env.guardian), env.collateral_mint, config);
     let guardian = env.guardian.clone();
     assert!(env.send(again, &[&guardian]).is_err());

@@ -325,6 +325,63 @@ pub fn socialize_loss(keeper: Pubkey, target: Pubkey, market_index: u16) -> Inst
     )
 }
 
+pub fn refresh_market(market_index: u16, oracles: MarketOracles) -> Instruction {
+    build(
+        acc::RefreshMarket { market: pda::market(market_index), oracle: oracles.pyth, fallback_oracle: oracles.switchboard },
+        data::RefreshMarket {},
+        vec![],
+    )
+}
+
+/// Guardian or governance closes instruction groups (`state::paused_operations` bits).
+pub fn pause_operations(signer: Pubkey, operations: u16) -> Instruction {
+    build(acc::PauseOperations { signer, exchange: pda::exchange() }, data::PauseOperations { operations }, vec![])
+}
+
+pub fn resume_operations(authority: Pubkey, operations: u16) -> Instruction {
+    build(acc::ResumeOperations { authority, exchange: pda::exchange() }, data::ResumeOperations { operations }, vec![])
+}
+
+pub fn set_market_reduce_only(signer: Pubkey, market_index: u16, reduce_only: bool) -> Instruction {
+    build(
+        acc::SetMarketReduceOnly { signer, exchange: pda::exchange(), market: pda::market(market_index) },
+        data::SetMarketReduceOnly { reduce_only },
+        vec![],
+    )
+}
+
+pub fn propose_authority(authority: Pubkey, new_authority: Pubkey) -> Instruction {
+    build(acc::ProposeAuthority { authority, exchange: pda::exchange() }, data::ProposeAuthority { new_authority }, vec![])
+}
+
+pub fn accept_authority(new_authority: Pubkey) -> Instruction {
+    build(acc::AcceptAuthority { new_authority, exchange: pda::exchange() }, data::AcceptAuthority {}, vec![])
+}
+
+pub fn set_guardian(authority: Pubkey, guardian: Pubkey) -> Instruction {
+    build(acc::SetGuardian { authority, exchange: pda::exchange() }, data::SetGuardian { guardian }, vec![])
+}
+
+pub fn update_risk_params(authority: Pubkey, market_index: u16, params: RiskParams) -> Instruction {
+    build(
+        acc::UpdateRiskParams { authority, exchange: pda::exchange(), market: pda::market(market_index) },
+        data::UpdateRiskParams { params },
+        vec![],
+    )
+}
+
+pub fn execute_risk_update(market_index: u16) -> Instruction {
+    build(acc::ExecuteRiskUpdate { market: pda::market(market_index) }, data::ExecuteRiskUpdate {}, vec![])
+}
+
+pub fn cancel_risk_update(signer: Pubkey, market_index: u16) -> Instruction {
+    build(
+        acc::CancelRiskUpdate { signer, exchange: pda::exchange(), market: pda::market(market_index) },
+        data::CancelRiskUpdate {},
+        vec![],
+    )
+}
+
 pub fn update_funding(market_index: u16, oracles: MarketOracles) -> Instruction {
     build(
         acc::UpdateFunding {

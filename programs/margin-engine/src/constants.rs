@@ -46,6 +46,9 @@ pub const BAD_DEBT_WITHDRAW_GATE_SLOTS: u64 = 50;
 pub const RESOLVE_BANKRUPTCY_BOUNTY: u64 = 1_000_000;
 pub const INSURANCE_STAKE_SEED: &[u8] = b"insurance_stake";
 
+pub const MAX_BREAKER_BAND: u32 = 900_000;
+pub const MAX_RISK_TIMELOCK_SLOTS: u64 = 10_000_000;
+
 /// Extra precision of the cumulative funding index over quote native units.
 pub const FUNDING_INDEX_SCALE: i128 = 1_000;
 

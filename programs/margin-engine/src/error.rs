@@ -154,4 +154,20 @@ pub enum ErrorCode {
     InsuranceRevenueFloor,
     #[msg("An unstake request is already pending")]
     UnstakeAlreadyRequested,
+    #[msg("Market is halted by its circuit breaker")]
+    MarketHalted,
+    #[msg("Market is reduce-only: no new risk")]
+    MarketReduceOnly,
+    #[msg("Signer is neither the guardian nor governance")]
+    NotGuardianOrGovernance,
+    #[msg("Only governance can loosen this")]
+    OnlyGovernanceCanLoosen,
+    #[msg("Signer is not the pending authority")]
+    NotPendingAuthority,
+    #[msg("No pending risk change")]
+    NoPendingRiskChange,
+    #[msg("Timelock has not elapsed")]
+    TimelockNotElapsed,
+    #[msg("Unknown operation bits")]
+    UnknownOperations,
 }

@@ -164,3 +164,73 @@ pub struct LossSocialized {
     pub loss: u64,
     pub index_delta: i64,
 }
+
+#[event]
+pub struct BreakerTripped {
+    pub market_index: u16,
+    pub from: u8,
+    pub to: u8,
+    pub price: u64,
+    pub reference_price: u64,
+    pub ema_price: u64,
+    pub slot: u64,
+}
+
+#[event]
+pub struct BreakerReset {
+    pub market_index: u16,
+    pub price: u64,
+    pub slot: u64,
+}
+
+#[event]
+pub struct InsuranceDrawdownTripped {
+    pub market_index: u16,
+    pub drawn_in_period: u64,
+    pub fund_at_period_start: u64,
+}
+
+#[event]
+pub struct OperationsChanged {
+    pub by: Pubkey,
+    pub paused_before: u16,
+    pub paused_after: u16,
+}
+
+#[event]
+pub struct MarketStatusChanged {
+    pub market_index: u16,
+    pub by: Pubkey,
+    pub status_before: u8,
+    pub status_after: u8,
+}
+
+#[event]
+pub struct AuthorityChanged {
+    pub old_authority: Pubkey,
+    pub new_authority: Pubkey,
+    /// false: proposed; true: accepted.
+    pub accepted: bool,
+}
+
+#[event]
+pub struct GuardianChanged {
+    pub old_guardian: Pubkey,
+    pub new_guardian: Pubkey,
+}
+
+#[event]
+pub struct RiskParamsChanged {
+    pub market_index: u16,
+    pub old: crate::state::RiskParams,
+    pub new: crate::state::RiskParams,
+    /// true: applied now (tightening or executed); false: queued behind the timelock.
+    pub applied: bool,
+    pub ready_slot: u64,
+}
+
+#[event]
+pub struct RiskChangeCancelled {
+    pub market_index: u16,
+    pub by: Pubkey,
+}

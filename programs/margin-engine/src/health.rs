@@ -9,7 +9,9 @@ use anchor_lang::prelude::*;
 use crate::error::ErrorCode;
 use crate::math::margin::{compute_health, HealthReport, MarginParams, PositionRisk};
 use crate::math::position::{funding_owed, side_index};
-use crate::oracle::{self, OracleAction};
+use crate::controller::market::effective_mode;
+use crate::math::breaker::HALTED;
+use crate::oracle::{self, AcceptedPrice, OracleAction};
 use crate::state::{MarginAccount, Market, PerpPosition};
 use crate::constants::MAX_POSITIONS;
 
@@ -25,6 +27,8 @@ pub struct MarketSnapshot {
     pub cumulative_funding_short: i64,
     pub liquidation_fee: u32,
     pub last_bad_debt_slot: u64,
+    /// `math::breaker` NORMAL / REDUCE_ONLY / HALTED for this price.
+    pub mode: u8,
 }
 
 impl MarketSnapshot {
@@ -37,7 +41,13 @@ impl MarketSnapshot {
             cumulative_funding_short: market.cumulative_funding_short,
             liquidation_fee: market.risk.liquidation_fee,
             last_bad_debt_slot: market.last_bad_debt_slot,
+            mode: market.manual_mode().max(market.breaker_status),
         }
+    }
+
+    /// Snapshot at an accepted price, with the mode that price implies right now.
+    pub fn at(market: &Market, price: &AcceptedPrice, slot: u64) -> Self {
+        Self { mode: effective_mode(market, price, slot), ..Self::new(market, price.price) }
     }
 }
 
@@ -90,7 +100,7 @@ impl PriceCache {
                 _ => None,
             };
             let price = oracle::read_price(&market, pyth, switchboard, clock, action)?;
-            self.insert(MarketSnapshot::new(&market, price.price))?;
+            self.insert(MarketSnapshot::at(&market, &price, clock.slot))?;
             cursor += per_market;
         }
         Ok(())
@@ -117,6 +127,8 @@ pub fn account_health(account: &MarginAccount, cache: &PriceCache) -> Result<Hea
     let mut count = 0usize;
     for position in account.active_positions() {
         let snapshot = cache.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+        // A halted market's price is suspect: nothing that depends on it may proceed.
+        require!(snapshot.mode != HALTED, ErrorCode::MarketHalted);
         priced[count] = position_risk(position, snapshot)?;
         count += 1;
     }

@@ -112,6 +112,46 @@ pub mod margin_engine {
         instructions::socialize_loss::handle_socialize_loss(ctx)
     }
 
+    pub fn refresh_market(ctx: Context<RefreshMarket>) -> Result<()> {
+        instructions::refresh_market::handle_refresh_market(ctx)
+    }
+
+    pub fn pause_operations(ctx: Context<PauseOperations>, operations: u16) -> Result<()> {
+        instructions::pause_operations::handle_pause_operations(ctx, operations)
+    }
+
+    pub fn resume_operations(ctx: Context<ResumeOperations>, operations: u16) -> Result<()> {
+        instructions::resume_operations::handle_resume_operations(ctx, operations)
+    }
+
+    pub fn set_market_reduce_only(ctx: Context<SetMarketReduceOnly>, reduce_only: bool) -> Result<()> {
+        instructions::set_market_reduce_only::handle_set_market_reduce_only(ctx, reduce_only)
+    }
+
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::propose_authority::handle_propose_authority(ctx, new_authority)
+    }
+
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::accept_authority::handle_accept_authority(ctx)
+    }
+
+    pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Pubkey) -> Result<()> {
+        instructions::set_guardian::handle_set_guardian(ctx, guardian)
+    }
+
+    pub fn update_risk_params(ctx: Context<UpdateRiskParams>, params: RiskParams) -> Result<()> {
+        instructions::update_risk_params::handle_update_risk_params(ctx, params)
+    }
+
+    pub fn execute_risk_update(ctx: Context<ExecuteRiskUpdate>) -> Result<()> {
+        instructions::execute_risk_update::handle_execute_risk_update(ctx)
+    }
+
+    pub fn cancel_risk_update(ctx: Context<CancelRiskUpdate>) -> Result<()> {
+        instructions::cancel_risk_update::handle_cancel_risk_update(ctx)
+    }
+
     pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         instructions::update_funding::handle_update_funding(ctx)
     }

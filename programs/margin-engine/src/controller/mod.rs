@@ -2,5 +2,6 @@
 //! the bookkeeping (collateral totals, open interest, funding pool) consistent in one place.
 pub mod insurance;
 pub mod liquidation;
+pub mod market;
 pub mod orders;
 pub mod position;

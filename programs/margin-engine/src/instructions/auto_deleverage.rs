@@ -3,7 +3,9 @@ use anchor_spl::token::TokenAccount;
 
 use crate::constants::*;
 use crate::controller::insurance::require_fund_exhausted;
+use crate::controller::market::{effective_mode, on_price};
 use crate::controller::position::apply_fill;
+use crate::math::breaker::HALTED;
 use crate::error::ErrorCode;
 use crate::events::AutoDeleveraged;
 use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
@@ -50,9 +52,12 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     require_fund_exhausted(&mut market, accounts.insurance_vault.amount, clock.slot)?;
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let oracle_price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?.price;
+    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    let oracle_price = accepted.price;
+    on_price(&mut market, &accepted, clock.slot)?;
+    require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(groups, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
     let health = account_health(&target, &prices)?;
     if health.equity() >= 0 {
@@ -112,7 +117,7 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         });
     }
     market.last_bad_debt_slot = clock.slot;
-    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     if account_health(&target, &prices)?.equity() >= 0 {
         target.flags &= !margin_account_flags::BANKRUPT;
     }

@@ -6,7 +6,9 @@ use crate::controller::orders::reduce_order;
 use crate::controller::position::{adjust_collateral, apply_fill};
 use crate::error::ErrorCode;
 use crate::events::OrderFilled;
+use crate::controller::market::{effective_mode, on_price};
 use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::math::breaker::{HALTED, NORMAL};
 use crate::math::funding::update_twap;
 use crate::math::position::is_risk_reducing;
 use crate::math::trading::{crosses, fee, split_fee, trade_quote, within_band};
@@ -58,12 +60,12 @@ pub fn handle_fill_orders<'info>(
 
     // Oracle: valid for trading; it also feeds the oracle TWAP used by funding.
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let oracle_price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?.price;
+    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?;
+    let oracle_price = accepted.price;
+    on_price(&mut market, &accepted, clock.slot)?;
+    let mode = effective_mode(&market, &accepted, clock.slot);
+    require!(mode != HALTED, ErrorCode::MarketHalted);
     let window = market.risk.funding_period_slots as u64;
-    market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, oracle_price, clock.slot, window)?;
-    market.oracle_twap_slot = clock.slot;
-    market.last_oracle_price = oracle_price;
-    market.last_oracle_slot = clock.slot;
 
     let taker_slot = taker.order_index(taker_order_id).ok_or(ErrorCode::OrderNotFound)?;
     let maker_slot = maker.order_index(maker_order_id).ok_or(ErrorCode::OrderNotFound)?;
@@ -96,6 +98,11 @@ pub fn handle_fill_orders<'info>(
     let (maker_old, maker_new) = apply_fill(&mut maker, maker_pos, &mut market, &mut exchange, maker_delta, maker_quote)?;
     reduce_order(&mut taker, taker_slot, base)?;
     reduce_order(&mut maker, maker_slot, base)?;
+    // Reduce-only market: a fill may only shrink both positions.
+    require!(
+        mode == NORMAL || (is_risk_reducing(taker_old, taker_new) && is_risk_reducing(maker_old, maker_new)),
+        ErrorCode::MarketReduceOnly
+    );
     // The cap binds only fills that raise open interest; closing is always allowed.
     require!(
         market.open_interest_long <= open_interest_before || market.open_interest_long <= market.risk.max_open_interest,
@@ -123,7 +130,7 @@ pub fn handle_fill_orders<'info>(
 
     // Each side must meet initial margin afterwards unless its risk only went down.
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::new(&market, oracle_price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&accounts.market.key()))?;
     if !is_risk_reducing(taker_old, taker_new) {
         require!(account_health(&taker, &prices)?.initial_health >= 0, ErrorCode::InsufficientInitialMargin);

@@ -14,6 +14,8 @@ pub struct ExchangeConfig {
     pub insurance_unstake_cooldown_slots: u64,
     /// Governance may take protocol revenue only while the fund stays above this.
     pub insurance_revenue_floor: u64,
+    /// Slots a loosening risk change waits before it can execute.
+    pub risk_timelock_slots: u64,
 }
 
 #[derive(Accounts)]
@@ -41,11 +43,15 @@ pub struct InitializeExchange<'info> {
 }
 
 pub fn handle_initialize_exchange(ctx: Context<InitializeExchange>, config: ExchangeConfig) -> Result<()> {
-    require!(config.insurance_unstake_cooldown_slots > 0, ErrorCode::MarketParamOutOfBounds);
+    require!(
+        config.insurance_unstake_cooldown_slots > 0 && config.risk_timelock_slots > 0 && config.risk_timelock_slots <= MAX_RISK_TIMELOCK_SLOTS,
+        ErrorCode::MarketParamOutOfBounds
+    );
     let guardian = config.guardian;
     let mut exchange = ctx.accounts.exchange.load_init()?;
     exchange.insurance_unstake_cooldown_slots = config.insurance_unstake_cooldown_slots;
     exchange.insurance_revenue_floor = config.insurance_revenue_floor;
+    exchange.risk_timelock_slots = config.risk_timelock_slots;
     exchange.authority = ctx.accounts.authority.key();
     exchange.guardian = guardian;
     exchange.collateral_mint = ctx.accounts.collateral_mint.key();

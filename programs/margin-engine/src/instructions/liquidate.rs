@@ -7,6 +7,7 @@ use crate::controller::orders::cancel_orders;
 use crate::controller::position::{adjust_collateral, apply_fill};
 use crate::error::ErrorCode;
 use crate::events::{AccountWentBankrupt, LiquidationEnded, LiquidationStepped};
+use crate::controller::market::on_price;
 use crate::health::{account_health, MarketSnapshot, PriceCache};
 use crate::math::fixed::i128_to_i64;
 use crate::math::position::is_risk_reducing;
@@ -48,11 +49,11 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     require!(!exchange.is_paused(paused_operations::LIQUIDATION), ErrorCode::OperationPaused);
     let mut market = accounts.market.load_mut()?;
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?.price;
-    market.last_oracle_price = price;
-    market.last_oracle_slot = clock.slot;
+    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    let price = accepted.price;
+    on_price(&mut market, &accepted, clock.slot)?;
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::new(&market, price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
 
     let mut target = accounts.target.load_mut()?;
@@ -103,7 +104,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     adjust_collateral(&mut target, &mut exchange, -(fees as i64))?;
     adjust_collateral(&mut liquidator, &mut exchange, step.liquidator_fee as i64)?;
 
-    prices.insert(MarketSnapshot::new(&market, price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     let after = account_health(&target, &prices)?;
     let still_liquidating = after.liquidation_health < 0;
     if !still_liquidating {

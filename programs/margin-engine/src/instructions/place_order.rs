@@ -4,6 +4,7 @@ use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::OrderPlaced;
 use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
+use crate::math::breaker::{HALTED, NORMAL};
 use crate::oracle::{self, OracleAction};
 use crate::state::{order_flags, order_side, paused_operations, Exchange, MarginAccount, Market, Order};
 
@@ -48,7 +49,10 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
     let mut prices = PriceCache::new();
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Trade)?;
-    prices.insert(MarketSnapshot::new(&market, price.price))?;
+    let snapshot = MarketSnapshot::at(&market, &price, clock.slot);
+    require!(snapshot.mode != HALTED, ErrorCode::MarketHalted);
+    require!(snapshot.mode == NORMAL || args.reduce_only, ErrorCode::MarketReduceOnly);
+    prices.insert(snapshot)?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&ctx.accounts.market.key()))?;
 
     let mut account = ctx.accounts.margin_account.load_mut()?;

@@ -2,7 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::constants::*;
-use crate::controller::insurance::{available_for, record_draw};
+use crate::controller::insurance::{available_for, exceeds_drawdown, record_draw};
+use crate::controller::market::on_price;
+use crate::events::InsuranceDrawdownTripped;
+use crate::math::breaker::HALTED;
 use crate::controller::position::adjust_collateral;
 use crate::error::ErrorCode;
 use crate::events::BankruptcyResolved;
@@ -10,7 +13,7 @@ use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
 use crate::math::margin::notional_up;
 use crate::oracle::{self, OracleAction};
-use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
+use crate::state::{margin_account_flags, market_status, Exchange, MarginAccount, Market};
 
 /// Permissionless, first rung of the waterfall after the liquidator: the insurance fund pays a
 /// bankrupt account's deficit plus the liquidator fees of closing what it holds (so liquidators
@@ -50,12 +53,14 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let price = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?.price;
+    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    on_price(&mut market, &accepted, clock.slot)?;
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::new(&market, price))?;
+    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
     let health = account_health(&target, &prices)?;
     let market_index = market.market_index;
+    require!(prices.get(market_index).is_some_and(|s| s.mode != HALTED), ErrorCode::MarketHalted);
     if health.equity() >= 0 {
         // Prices recovered: nothing to pay.
         target.flags &= !margin_account_flags::BANKRUPT;
@@ -77,6 +82,16 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let covered = need.min(available - RESOLVE_BANKRUPTCY_BOUNTY);
     let total = covered + RESOLVE_BANKRUPTCY_BOUNTY;
     record_draw(&mut market, total)?;
+    // Insurance drawdown breaker: paying out more than its share of the fund this period sets the
+    // market reduce-only until the period ends.
+    if exceeds_drawdown(&market) && market.status & market_status::INSURANCE_DRAWDOWN == 0 {
+        market.status |= market_status::INSURANCE_DRAWDOWN;
+        emit!(InsuranceDrawdownTripped {
+            market_index,
+            drawn_in_period: market.insurance_drawn_in_period,
+            fund_at_period_start: market.insurance_fund_at_period_start,
+        });
+    }
     market.last_bad_debt_slot = clock.slot;
     adjust_collateral(&mut target, &mut exchange, covered as i64)?;
     let fully_covered = covered == need;

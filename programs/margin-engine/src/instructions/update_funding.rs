@@ -3,7 +3,9 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
-use crate::math::funding::{funding_payment, index_delta, update_twap};
+use crate::controller::market::{effective_mode, on_price};
+use crate::math::breaker::HALTED;
+use crate::math::funding::{funding_payment, index_delta};
 use crate::oracle::{self, OracleAction};
 use crate::state::{paused_operations, Exchange, Market};
 
@@ -30,11 +32,9 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     require!(clock.slot >= market.last_funding_slot.saturating_add(period), ErrorCode::FundingNotDue);
 
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?.price;
-    market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, price, clock.slot, period)?;
-    market.oracle_twap_slot = clock.slot;
-    market.last_oracle_price = price;
-    market.last_oracle_slot = clock.slot;
+    let accepted = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?;
+    on_price(&mut market, &accepted, clock.slot)?;
+    require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
     // With no fill since the last period the mark TWAP drifts to the oracle: no premium is invented.
     if market.mark_twap_slot.saturating_add(period) <= clock.slot {
         market.mark_twap = market.oracle_twap;

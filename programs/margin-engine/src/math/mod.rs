@@ -1,6 +1,7 @@
 //! Pure integer math: no `AccountInfo`, no clock, no logging. The program, the SDK, the keeper and
 //! the stress harness all call these same functions, so on-chain and off-chain numbers agree.
 pub mod adl;
+pub mod breaker;
 pub mod fixed;
 pub mod funding;
 pub mod insurance;

@@ -25,6 +25,8 @@ pub struct OracleReading {
     pub confidence: u64,
     pub publish_slot: u64,
     pub publish_time: i64,
+    /// The feed's own EMA price (Pyth), same scale; 0 when the source has none.
+    pub ema_price: i64,
     pub source: OracleSource,
 }
 
@@ -34,6 +36,8 @@ pub struct AcceptedPrice {
     pub price: u64,
     pub confidence: u64,
     pub publish_slot: u64,
+    /// EMA of the feed (0 = unknown): the breaker's bad-oracle check.
+    pub ema_price: u64,
     pub validity: OracleValidity,
     pub source: OracleSource,
 }
@@ -71,6 +75,7 @@ fn accepted(reading: OracleReading, validity: OracleValidity) -> AcceptedPrice {
         price: reading.price.unsigned_abs(),
         confidence: reading.confidence,
         publish_slot: reading.publish_slot,
+        ema_price: reading.ema_price.max(0) as u64,
         validity,
         source: reading.source,
     }

@@ -22,6 +22,7 @@ pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReadin
         confidence: scale_confidence(msg.conf, msg.exponent)?,
         publish_slot: update.posted_slot,
         publish_time: msg.publish_time,
+        ema_price: scale_price(msg.ema_price, msg.exponent)?,
         source: OracleSource::Pyth,
     })
 }

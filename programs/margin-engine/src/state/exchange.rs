@@ -8,6 +8,8 @@ pub mod paused_operations {
     pub const LIQUIDATION: u16 = 1 << 3;
     pub const FUNDING: u16 = 1 << 4;
     pub const ACCOUNT_LIFECYCLE: u16 = 1 << 5;
+    pub const INSURANCE: u16 = 1 << 6;
+    pub const ALL: u16 = (1 << 7) - 1;
 }
 
 /// The singleton: who governs, where the money is, and the global gate.
@@ -15,6 +17,8 @@ pub mod paused_operations {
 pub struct Exchange {
     /// Governance: any signer key, e.g. a multisig vault PDA.
     pub authority: Pubkey,
+    /// Proposed new governance; becomes `authority` when it signs `accept_authority`.
+    pub pending_authority: Pubkey,
     /// Can only make things safer (close gates, set reduce-only).
     pub guardian: Pubkey,
     pub collateral_mint: Pubkey,
@@ -33,6 +37,8 @@ pub struct Exchange {
     pub insurance_unstake_cooldown_slots: u64,
     /// Governance may withdraw protocol revenue only while the fund stays above this.
     pub insurance_revenue_floor: u64,
+    /// Slots a loosening risk change must wait before it can execute.
+    pub risk_timelock_slots: u64,
     pub market_count: u16,
     /// Bitmask of `paused_operations`.
     pub paused_operations: u16,

@@ -63,6 +63,17 @@ pub struct RiskParams {
     pub adl_min_score: u32,
     /// The ADL price may lie at most this far from the oracle (ppm).
     pub adl_price_band: u32,
+    /// Circuit breaker: a move beyond the soft band (vs the price at the window start) trips
+    /// reduce-only, beyond the hard band trips halt; so does an oracle further than the divergence
+    /// limit from its own EMA. It resets after `breaker_cooldown_slots` of calm prices.
+    pub breaker_soft_band: u32,
+    pub breaker_hard_band: u32,
+    pub breaker_window_slots: u32,
+    pub breaker_cooldown_slots: u32,
+    pub oracle_divergence_limit: u32,
+    /// Insurance paid for this market in one period above this share of the fund (ppm) sets the
+    /// market reduce-only until the period ends.
+    pub insurance_drawdown_limit: u32,
 }
 
 impl RiskParams {
@@ -98,6 +109,15 @@ impl RiskParams {
                 && self.insurance_draw_period_slots > 0
                 && self.adl_price_band > 0
                 && self.adl_price_band <= MAX_ADL_PRICE_BAND
+                && self.breaker_soft_band > 0
+                && self.breaker_soft_band < self.breaker_hard_band
+                && self.breaker_hard_band <= MAX_BREAKER_BAND
+                && self.breaker_window_slots > 0
+                && self.breaker_cooldown_slots > 0
+                && self.oracle_divergence_limit > 0
+                && self.oracle_divergence_limit <= MAX_BREAKER_BAND
+                && self.insurance_drawdown_limit > 0
+                && self.insurance_drawdown_limit <= RATIO_PRECISION as u32
                 && self.max_open_interest > 0
                 && self.tick_size > 0
                 && self.step_size > 0
@@ -106,6 +126,41 @@ impl RiskParams {
             ErrorCode::MarketParamOutOfBounds
         );
         Ok(())
+    }
+
+    /// True when `self` (new) is at least as safe as `old` in every field and changes only fields
+    /// with a clear safe direction: margins, premium, haircut and buffer up; open-interest cap,
+    /// fill band, funding cap, breaker bands and the insurance drawdown limit down. Anything else
+    /// counts as loosening and waits for the timelock.
+    pub fn is_tightening_of(&self, old: &RiskParams) -> bool {
+        let up = self.initial_margin_ratio >= old.initial_margin_ratio
+            && self.maintenance_margin_ratio >= old.maintenance_margin_ratio
+            && self.size_premium_factor >= old.size_premium_factor
+            && self.pnl_initial_haircut >= old.pnl_initial_haircut
+            && self.liquidation_buffer >= old.liquidation_buffer;
+        let down = self.max_open_interest <= old.max_open_interest
+            && self.fill_price_band <= old.fill_price_band
+            && self.max_funding_rate <= old.max_funding_rate
+            && self.breaker_soft_band <= old.breaker_soft_band
+            && self.breaker_hard_band <= old.breaker_hard_band
+            && self.oracle_divergence_limit <= old.oracle_divergence_limit
+            && self.insurance_drawdown_limit <= old.insurance_drawdown_limit;
+        let unchanged = RiskParams {
+            initial_margin_ratio: old.initial_margin_ratio,
+            maintenance_margin_ratio: old.maintenance_margin_ratio,
+            size_premium_factor: old.size_premium_factor,
+            pnl_initial_haircut: old.pnl_initial_haircut,
+            liquidation_buffer: old.liquidation_buffer,
+            max_open_interest: old.max_open_interest,
+            fill_price_band: old.fill_price_band,
+            max_funding_rate: old.max_funding_rate,
+            breaker_soft_band: old.breaker_soft_band,
+            breaker_hard_band: old.breaker_hard_band,
+            oracle_divergence_limit: old.oracle_divergence_limit,
+            insurance_drawdown_limit: old.insurance_drawdown_limit,
+            ..*self
+        } == *old;
+        up && down && unchanged
     }
 
     pub fn margin_params(&self) -> MarginParams {
@@ -143,8 +198,14 @@ impl OracleConfig {
     }
 }
 
+/// Flags of `Market::status`, set by people or by the insurance breaker (the price breaker has its
+/// own `breaker_status`).
 pub mod market_status {
     pub const ACTIVE: u8 = 0;
+    /// Guardian or governance: no new risk.
+    pub const REDUCE_ONLY: u8 = 1 << 0;
+    /// The insurance fund paid out more than its drawdown limit this period.
+    pub const INSURANCE_DRAWDOWN: u8 = 1 << 1;
 }
 
 /// One perpetual market: PDA `["market", index as u16 LE]`.
@@ -181,6 +242,20 @@ pub struct Market {
     /// Last slot bad debt appeared here: withdrawals leaning on this market's PnL wait a while.
     pub last_bad_debt_slot: u64,
     pub socialized_loss_total: u64,
+    /// Fund balance when the current insurance draw period began (drawdown breaker base).
+    pub insurance_fund_at_period_start: u64,
+    /// Price circuit breaker (see `math::breaker`).
+    pub breaker_reference_price: u64,
+    pub breaker_window_start_slot: u64,
+    pub breaker_calm_since_slot: u64,
+    pub breaker_last_price: u64,
+    pub breaker_trip_count: u64,
+    /// A loosening risk change waiting out the timelock, and when it may execute.
+    pub pending_risk: RiskParams,
+    pub pending_risk_ready_slot: u64,
+    pub breaker_status: u8,
+    pub has_pending_risk: u8,
+    pub _padding2: [u8; 6],
     pub market_index: u16,
     pub status: u8,
     pub bump: u8,
@@ -189,6 +264,43 @@ pub struct Market {
 
 impl Market {
     pub const SPACE: usize = 8 + core::mem::size_of::<Market>();
+
+    pub fn breaker_state(&self) -> crate::math::breaker::BreakerState {
+        crate::math::breaker::BreakerState {
+            status: self.breaker_status,
+            reference_price: self.breaker_reference_price,
+            window_start_slot: self.breaker_window_start_slot,
+            calm_since_slot: self.breaker_calm_since_slot,
+            last_price: self.breaker_last_price,
+        }
+    }
+
+    pub fn set_breaker_state(&mut self, s: &crate::math::breaker::BreakerState) {
+        self.breaker_status = s.status;
+        self.breaker_reference_price = s.reference_price;
+        self.breaker_window_start_slot = s.window_start_slot;
+        self.breaker_calm_since_slot = s.calm_since_slot;
+        self.breaker_last_price = s.last_price;
+    }
+
+    pub fn breaker_params(&self) -> crate::math::breaker::BreakerParams {
+        crate::math::breaker::BreakerParams {
+            soft_band: self.risk.breaker_soft_band,
+            hard_band: self.risk.breaker_hard_band,
+            window_slots: self.risk.breaker_window_slots as u64,
+            cooldown_slots: self.risk.breaker_cooldown_slots as u64,
+            divergence_limit: self.risk.oracle_divergence_limit,
+        }
+    }
+
+    /// What the people and the insurance breaker alone impose.
+    pub fn manual_mode(&self) -> u8 {
+        if self.status & (market_status::REDUCE_ONLY | market_status::INSURANCE_DRAWDOWN) != 0 {
+            crate::math::breaker::REDUCE_ONLY
+        } else {
+            crate::math::breaker::NORMAL
+        }
+    }
 }
 
 /// Market names are short ASCII labels such as "SOL-PERP".

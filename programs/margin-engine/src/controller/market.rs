@@ -1,0 +1,44 @@
+//! What every fresh oracle price does to its market: last price, oracle TWAP, circuit breaker.
+use anchor_lang::prelude::*;
+
+use crate::events::{BreakerReset, BreakerTripped};
+use crate::math::breaker::{implied_status, step, Transition};
+use crate::math::funding::update_twap;
+use crate::oracle::AcceptedPrice;
+use crate::state::Market;
+
+/// Feeds an accepted price into the market's derived state and breaker; emits breaker events.
+pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result<()> {
+    let window = market.risk.funding_period_slots as u64;
+    market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, price.price, slot, window)?;
+    market.oracle_twap_slot = slot;
+    market.last_oracle_price = price.price;
+    market.last_oracle_slot = slot;
+    let (next, transition) = step(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
+    market.set_breaker_state(&next);
+    match transition {
+        Some(Transition::Tripped { from, to }) => {
+            market.breaker_trip_count += 1;
+            emit!(BreakerTripped {
+                market_index: market.market_index,
+                from,
+                to,
+                price: price.price,
+                reference_price: next.reference_price,
+                ema_price: price.ema_price,
+                slot,
+            });
+        }
+        Some(Transition::Reset) => emit!(BreakerReset { market_index: market.market_index, price: price.price, slot }),
+        None => {}
+    }
+    Ok(())
+}
+
+/// The mode a market is in for this price: the strictest of the people's flags, the stored breaker
+/// and what this price implies on its own (so a jump stops new risk even before anyone persists
+/// the trip with `refresh_market`).
+pub fn effective_mode(market: &Market, price: &AcceptedPrice, slot: u64) -> u8 {
+    let implied = implied_status(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
+    market.manual_mode().max(market.breaker_status).max(implied)
+}

@@ -1,0 +1,30 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::ErrorCode;
+use crate::events::OperationsChanged;
+use crate::state::{paused_operations, Exchange};
+
+/// Closes instruction groups. The guardian may only close; reopening is governance's
+/// (`resume_operations`).
+#[derive(Accounts)]
+pub struct PauseOperations<'info> {
+    pub signer: Signer<'info>,
+    #[account(
+        mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
+        constraint = {
+            let e = exchange.load()?;
+            signer.key() == e.guardian || signer.key() == e.authority
+        } @ ErrorCode::NotGuardianOrGovernance,
+    )]
+    pub exchange: AccountLoader<'info, Exchange>,
+}
+
+pub fn handle_pause_operations(ctx: Context<PauseOperations>, operations: u16) -> Result<()> {
+    require!(operations != 0 && operations & !paused_operations::ALL == 0, ErrorCode::UnknownOperations);
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    let before = exchange.paused_operations;
+    exchange.paused_operations |= operations;
+    emit!(OperationsChanged { by: ctx.accounts.signer.key(), paused_before: before, paused_after: exchange.paused_operations });
+    Ok(())
+}

@@ -1,0 +1,26 @@
+use anchor_lang::prelude::*;
+
+use crate::controller::market::on_price;
+use crate::oracle::{self, OracleAction};
+use crate::state::Market;
+
+/// Permissionless crank: feeds the current oracle price into the market's TWAP and circuit breaker,
+/// persisting trips and resets (the same logic runs inside every instruction that writes the
+/// market). Any sane price is accepted, stale included: the breaker must see what the oracle says.
+#[derive(Accounts)]
+pub struct RefreshMarket<'info> {
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: checked by `oracle::read_price`.
+    pub oracle: UncheckedAccount<'info>,
+    /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
+    pub fallback_oracle: Option<UncheckedAccount<'info>>,
+}
+
+pub fn handle_refresh_market(ctx: Context<RefreshMarket>) -> Result<()> {
+    let clock = Clock::get()?;
+    let mut market = ctx.accounts.market.load_mut()?;
+    let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
+    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    on_price(&mut market, &price, clock.slot)
+}
