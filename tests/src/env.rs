@@ -3,7 +3,7 @@
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program_pack::Pack;
-use anchor_lang::AccountSerialize;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use anchor_spl::token::spl_token;
 use margin_engine::state::{Exchange, MarginAccount, Market, OracleConfig, RiskParams};
 use margin_engine_sdk::instructions::{self as ix, MarketOracles};
@@ -257,6 +257,18 @@ impl<B: Backend> TestEnv<B> {
     pub fn write_pyth(&mut self, address: Pubkey, feed_id: [u8; 32], price_1e6: i64, conf_1e6: u64) {
         let clock = self.backend.clock();
         self.write_pyth_full(address, feed_id, price_1e6, conf_1e6, clock.slot, clock.unix_timestamp, VerificationLevel::Full);
+    }
+
+    /// A fresh Pyth update whose EMA differs from its price (a suspect oracle).
+    pub fn write_pyth_with_ema(&mut self, market: u16, price_1e6: i64, ema_1e6: i64) {
+        let m = self.markets[market as usize];
+        self.write_pyth(m.pyth, m.feed_id, price_1e6, 0);
+        let mut update = PriceUpdateV2::try_deserialize(&mut &self.raw_data(m.pyth)[..]).unwrap();
+        update.price_message.ema_price = ema_1e6 * 100;
+        let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
+        update.try_serialize(&mut data).unwrap();
+        data.resize(PriceUpdateV2::LEN, 0);
+        self.set_raw(m.pyth, data, pyth_solana_receiver_sdk::ID);
     }
 
     #[allow(clippy::too_many_arguments)]

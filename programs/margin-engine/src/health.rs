@@ -41,7 +41,7 @@ impl MarketSnapshot {
             cumulative_funding_short: market.cumulative_funding_short,
             liquidation_fee: market.risk.liquidation_fee,
             last_bad_debt_slot: market.last_bad_debt_slot,
-            mode: market.manual_mode().max(market.breaker_status),
+            mode: market.manual_mode(market.last_oracle_slot).max(market.breaker_status),
         }
     }
 

@@ -40,5 +40,5 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
 /// the trip with `refresh_market`).
 pub fn effective_mode(market: &Market, price: &AcceptedPrice, slot: u64) -> u8 {
     let implied = implied_status(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
-    market.manual_mode().max(market.breaker_status).max(implied)
+    market.manual_mode(slot).max(market.breaker_status).max(implied)
 }

@@ -293,9 +293,12 @@ impl Market {
         }
     }
 
-    /// What the people and the insurance breaker alone impose.
-    pub fn manual_mode(&self) -> u8 {
-        if self.status & (market_status::REDUCE_ONLY | market_status::INSURANCE_DRAWDOWN) != 0 {
+    /// What the people and the insurance breaker alone impose at `slot`. The drawdown flag lapses
+    /// with its insurance period, even before anyone rolls the period over.
+    pub fn manual_mode(&self, slot: u64) -> u8 {
+        let drawdown = self.status & market_status::INSURANCE_DRAWDOWN != 0
+            && slot < self.insurance_period_start_slot.saturating_add(self.risk.insurance_draw_period_slots);
+        if self.status & market_status::REDUCE_ONLY != 0 || drawdown {
             crate::math::breaker::REDUCE_ONLY
         } else {
             crate::math::breaker::NORMAL
