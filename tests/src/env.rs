@@ -86,7 +86,25 @@ pub fn default_risk() -> RiskParams {
         breaker_cooldown_slots: 60,
         oracle_divergence_limit: 200_000,
         insurance_drawdown_limit: 1_000_000,
+        vol_reference_variance: 10_000,
+        vol_short_half_life_slots: 150,
+        vol_long_half_life_slots: 20_000,
+        // Volatility adjustment off by default so other tests keep hand-checked numbers;
+        // `volatility_risk()` switches it on.
+        vol_max_multiplier: 1_000_000,
+        vol_decay_per_slot: 50,
+        vol_maintenance_rise_per_slot: 20,
+        regime_enter_ratio: 2_000_000,
+        regime_exit_ratio: 1_500_000,
+        regime_jump: 50_000,
+        regime_min_slots: 1_500,
+        stressed_initial_addon: 0,
     }
+}
+
+/// `default_risk` with volatility-adjusted margin on: up to 3x, a 5% initial add-on when STRESSED.
+pub fn volatility_risk() -> RiskParams {
+    RiskParams { vol_max_multiplier: 3_000_000, stressed_initial_addon: 50_000, ..default_risk() }
 }
 
 /// Order options beyond side, price and size.

@@ -47,6 +47,8 @@ pub const RESOLVE_BANKRUPTCY_BOUNTY: u64 = 1_000_000;
 pub const INSURANCE_STAKE_SEED: &[u8] = b"insurance_stake";
 
 pub const MAX_BREAKER_BAND: u32 = 900_000;
+pub const MAX_VOL_MULTIPLIER: u32 = 10_000_000;
+pub const MAX_STRESSED_ADDON: u32 = 500_000;
 pub const MAX_RISK_TIMELOCK_SLOTS: u64 = 10_000_000;
 
 /// Extra precision of the cumulative funding index over quote native units.

@@ -234,3 +234,17 @@ pub struct RiskChangeCancelled {
     pub market_index: u16,
     pub by: Pubkey,
 }
+
+#[event]
+pub struct RegimeChanged {
+    pub market_index: u16,
+    /// `math::volatility` CALM (0) or STRESSED (1).
+    pub regime: u8,
+    /// σ_short / σ_long, ppm.
+    pub sigma_ratio: u64,
+    pub var_short: u64,
+    pub var_long: u64,
+    pub initial_multiplier: u32,
+    pub maintenance_multiplier: u32,
+    pub slot: u64,
+}

@@ -36,7 +36,7 @@ impl MarketSnapshot {
         Self {
             market_index: market.market_index,
             price,
-            params: market.risk.margin_params(),
+            params: market.margin_params(),
             cumulative_funding_long: market.cumulative_funding_long,
             cumulative_funding_short: market.cumulative_funding_short,
             liquidation_fee: market.risk.liquidation_fee,

@@ -50,7 +50,7 @@ pub fn plan(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: 
     let risk = &market.risk;
     let idle = slot.saturating_sub(start.max(target.last_liquidation_slot));
     let fee_rate = liquidator_fee_rate(risk.liquidation_fee, risk.maintenance_margin_ratio, risk.insurance_fee, idle);
-    let maintenance_ratio = margin_ratio(&risk.margin_params(), position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
+    let maintenance_ratio = margin_ratio(&market.margin_params(), position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
     let step = plan_step(&LiquidationInputs {
         position_base_abs: position.base_amount.unsigned_abs(),
         price,

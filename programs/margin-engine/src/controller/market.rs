@@ -1,7 +1,9 @@
-//! What every fresh oracle price does to its market: last price, oracle TWAP, circuit breaker.
+//! What every fresh oracle price does to its market: last price, oracle TWAP, volatility and
+//! regime, circuit breaker.
 use anchor_lang::prelude::*;
 
-use crate::events::{BreakerReset, BreakerTripped};
+use crate::events::{BreakerReset, BreakerTripped, RegimeChanged};
+use crate::math::volatility;
 use crate::math::breaker::{implied_status, step, Transition};
 use crate::math::funding::update_twap;
 use crate::oracle::AcceptedPrice;
@@ -14,6 +16,20 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
     market.oracle_twap_slot = slot;
     market.last_oracle_price = price.price;
     market.last_oracle_slot = slot;
+    let (vol, regime_changed) = volatility::step(&market.vol_state(), &market.risk.vol_params(), price.price, slot);
+    market.set_vol_state(&vol);
+    if regime_changed {
+        emit!(RegimeChanged {
+            market_index: market.market_index,
+            regime: vol.regime,
+            sigma_ratio: volatility::sigma_ratio(vol.var_short, vol.var_long),
+            var_short: vol.var_short,
+            var_long: vol.var_long,
+            initial_multiplier: vol.initial_multiplier,
+            maintenance_multiplier: vol.maintenance_multiplier,
+            slot,
+        });
+    }
     let (next, transition) = step(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
     market.set_breaker_state(&next);
     match transition {

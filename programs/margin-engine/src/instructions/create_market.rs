@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::MarketCreated;
+use crate::math::volatility::VolState;
 use crate::state::{validate_market_name, market_status, Exchange, Market, OracleConfig, RiskParams};
 
 #[derive(Accounts)]
@@ -38,6 +39,8 @@ pub fn handle_create_market(
     market.market_index = exchange.market_count;
     market.status = market_status::ACTIVE;
     market.bump = ctx.bumps.market;
+    let vol = VolState::new(&market.risk.vol_params());
+    market.set_vol_state(&vol);
     exchange.market_count = exchange.market_count.checked_add(1).ok_or(ErrorCode::MathOverflow)?;
     emit!(MarketCreated {
         market_index: market.market_index,

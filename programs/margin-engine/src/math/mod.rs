@@ -9,6 +9,7 @@ pub mod liquidation;
 pub mod margin;
 pub mod position;
 pub mod trading;
+pub mod volatility;
 
 /// Math failures surface as the program's own error code (`MathOverflow`).
 pub type MathResult<T> = core::result::Result<T, crate::error::ErrorCode>;

@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::math::margin::MarginParams;
+use crate::math::volatility::{VolParams, VolState, STRESSED};
 
 /// Oracle configuration of a market. Borsh layout equals the Pod layout (no padding), so the same
 /// struct is both the instruction argument and the stored field.
@@ -37,6 +38,9 @@ pub struct RiskParams {
     /// Most the insurance fund may pay for this market's bankruptcies per period (quote native).
     pub insurance_draw_cap: u64,
     pub insurance_draw_period_slots: u64,
+    /// Volatility-adjusted margin (see `math::volatility`): the per-slot variance of returns
+    /// (ppm²) the ratios are calibrated for.
+    pub vol_reference_variance: u64,
     pub initial_margin_ratio: u32,
     pub maintenance_margin_ratio: u32,
     pub size_premium_factor: u32,
@@ -74,6 +78,18 @@ pub struct RiskParams {
     /// Insurance paid for this market in one period above this share of the fund (ppm) sets the
     /// market reduce-only until the period ends.
     pub insurance_drawdown_limit: u32,
+    pub vol_short_half_life_slots: u32,
+    pub vol_long_half_life_slots: u32,
+    /// Cap of the volatility multiplier (ppm; 1,000,000 switches the adjustment off).
+    pub vol_max_multiplier: u32,
+    pub vol_decay_per_slot: u32,
+    pub vol_maintenance_rise_per_slot: u32,
+    pub regime_enter_ratio: u32,
+    pub regime_exit_ratio: u32,
+    pub regime_jump: u32,
+    pub regime_min_slots: u32,
+    /// Added to every initial ratio while the market is STRESSED (ppm).
+    pub stressed_initial_addon: u32,
 }
 
 impl RiskParams {
@@ -118,6 +134,16 @@ impl RiskParams {
                 && self.oracle_divergence_limit <= MAX_BREAKER_BAND
                 && self.insurance_drawdown_limit > 0
                 && self.insurance_drawdown_limit <= RATIO_PRECISION as u32
+                && self.vol_reference_variance > 0
+                && self.vol_short_half_life_slots > 0
+                && self.vol_short_half_life_slots < self.vol_long_half_life_slots
+                && (RATIO_PRECISION as u32..=MAX_VOL_MULTIPLIER).contains(&self.vol_max_multiplier)
+                && self.vol_decay_per_slot > 0
+                && self.vol_maintenance_rise_per_slot > 0
+                && self.regime_exit_ratio >= RATIO_PRECISION as u32
+                && self.regime_enter_ratio > self.regime_exit_ratio
+                && self.regime_jump > 0
+                && self.stressed_initial_addon <= MAX_STRESSED_ADDON
                 && self.max_open_interest > 0
                 && self.tick_size > 0
                 && self.step_size > 0
@@ -137,7 +163,9 @@ impl RiskParams {
             && self.maintenance_margin_ratio >= old.maintenance_margin_ratio
             && self.size_premium_factor >= old.size_premium_factor
             && self.pnl_initial_haircut >= old.pnl_initial_haircut
-            && self.liquidation_buffer >= old.liquidation_buffer;
+            && self.liquidation_buffer >= old.liquidation_buffer
+            && self.vol_max_multiplier >= old.vol_max_multiplier
+            && self.stressed_initial_addon >= old.stressed_initial_addon;
         let down = self.max_open_interest <= old.max_open_interest
             && self.fill_price_band <= old.fill_price_band
             && self.max_funding_rate <= old.max_funding_rate
@@ -151,6 +179,8 @@ impl RiskParams {
             size_premium_factor: old.size_premium_factor,
             pnl_initial_haircut: old.pnl_initial_haircut,
             liquidation_buffer: old.liquidation_buffer,
+            vol_max_multiplier: old.vol_max_multiplier,
+            stressed_initial_addon: old.stressed_initial_addon,
             max_open_interest: old.max_open_interest,
             fill_price_band: old.fill_price_band,
             max_funding_rate: old.max_funding_rate,
@@ -163,13 +193,32 @@ impl RiskParams {
         up && down && unchanged
     }
 
-    pub fn margin_params(&self) -> MarginParams {
+    /// Margin parameters before any volatility adjustment.
+    pub fn base_margin_params(&self) -> MarginParams {
         MarginParams {
             initial_margin_ratio: self.initial_margin_ratio,
             maintenance_margin_ratio: self.maintenance_margin_ratio,
             size_premium_factor: self.size_premium_factor,
             pnl_initial_haircut: self.pnl_initial_haircut,
             liquidation_buffer: self.liquidation_buffer,
+            initial_multiplier: RATIO_PRECISION as u32,
+            maintenance_multiplier: RATIO_PRECISION as u32,
+            initial_addon: 0,
+        }
+    }
+
+    pub fn vol_params(&self) -> VolParams {
+        VolParams {
+            reference_variance: self.vol_reference_variance,
+            short_half_life_slots: self.vol_short_half_life_slots,
+            long_half_life_slots: self.vol_long_half_life_slots,
+            max_multiplier: self.vol_max_multiplier,
+            decay_per_slot: self.vol_decay_per_slot,
+            maintenance_rise_per_slot: self.vol_maintenance_rise_per_slot,
+            regime_enter_ratio: self.regime_enter_ratio,
+            regime_exit_ratio: self.regime_exit_ratio,
+            regime_jump: self.regime_jump,
+            regime_min_slots: self.regime_min_slots,
         }
     }
 }
@@ -253,9 +302,18 @@ pub struct Market {
     /// A loosening risk change waiting out the timelock, and when it may execute.
     pub pending_risk: RiskParams,
     pub pending_risk_ready_slot: u64,
+    /// Volatility state (see `math::volatility`).
+    pub vol_last_price: u64,
+    pub vol_last_slot: u64,
+    pub var_short: u64,
+    pub var_long: u64,
+    pub regime_since_slot: u64,
+    pub initial_multiplier: u32,
+    pub maintenance_multiplier: u32,
     pub breaker_status: u8,
     pub has_pending_risk: u8,
-    pub _padding2: [u8; 6],
+    pub regime: u8,
+    pub _padding2: [u8; 5],
     pub market_index: u16,
     pub status: u8,
     pub bump: u8,
@@ -291,6 +349,41 @@ impl Market {
             cooldown_slots: self.risk.breaker_cooldown_slots as u64,
             divergence_limit: self.risk.oracle_divergence_limit,
         }
+    }
+
+    /// Margin parameters in force: the risk parameters scaled by the volatility multipliers, plus
+    /// the STRESSED add-on on initial margin.
+    pub fn margin_params(&self) -> MarginParams {
+        MarginParams {
+            initial_multiplier: self.initial_multiplier,
+            maintenance_multiplier: self.maintenance_multiplier,
+            initial_addon: if self.regime == STRESSED { self.risk.stressed_initial_addon } else { 0 },
+            ..self.risk.base_margin_params()
+        }
+    }
+
+    pub fn vol_state(&self) -> VolState {
+        VolState {
+            last_price: self.vol_last_price,
+            last_slot: self.vol_last_slot,
+            var_short: self.var_short,
+            var_long: self.var_long,
+            initial_multiplier: self.initial_multiplier,
+            maintenance_multiplier: self.maintenance_multiplier,
+            regime: self.regime,
+            regime_since_slot: self.regime_since_slot,
+        }
+    }
+
+    pub fn set_vol_state(&mut self, s: &VolState) {
+        self.vol_last_price = s.last_price;
+        self.vol_last_slot = s.last_slot;
+        self.var_short = s.var_short;
+        self.var_long = s.var_long;
+        self.initial_multiplier = s.initial_multiplier;
+        self.maintenance_multiplier = s.maintenance_multiplier;
+        self.regime = s.regime;
+        self.regime_since_slot = s.regime_since_slot;
     }
 
     /// What the people and the insurance breaker alone impose at `slot`. The drawdown flag lapses

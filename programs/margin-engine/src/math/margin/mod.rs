@@ -30,6 +30,16 @@ pub struct MarginParams {
     pub pnl_initial_haircut: u32,
     /// ppm added to the maintenance ratio for the level a partial liquidation restores.
     pub liquidation_buffer: u32,
+    /// Volatility multipliers of the initial and maintenance ratios (ppm; 0 reads as 1x) and the
+    /// STRESSED add-on to the initial ratio.
+    pub initial_multiplier: u32,
+    pub maintenance_multiplier: u32,
+    pub initial_addon: u32,
+}
+
+fn scaled(ratio: u32, multiplier: u32) -> u128 {
+    let m = if multiplier == 0 { RATIO_PRECISION as u128 } else { multiplier as u128 };
+    (ratio as u128 * m).div_ceil(RATIO_PRECISION as u128)
 }
 
 /// One position, already priced: plain data so off-chain code can build it too.
@@ -101,10 +111,11 @@ pub fn size_premium(base_abs: u64, factor: u32) -> MathResult<u128> {
 
 /// Margin ratio (ppm) for a position of this size, capped at 100%.
 pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> MathResult<u128> {
+    let maintenance = scaled(params.maintenance_margin_ratio, params.maintenance_multiplier);
     let base_ratio = match kind {
-        HealthKind::Initial => params.initial_margin_ratio as u128,
-        HealthKind::Maintenance => params.maintenance_margin_ratio as u128,
-        HealthKind::Liquidation => params.maintenance_margin_ratio as u128 + params.liquidation_buffer as u128,
+        HealthKind::Initial => scaled(params.initial_margin_ratio, params.initial_multiplier) + params.initial_addon as u128,
+        HealthKind::Maintenance => maintenance,
+        HealthKind::Liquidation => maintenance + params.liquidation_buffer as u128,
     };
     let ratio = base_ratio
         .checked_add(size_premium(base_abs, params.size_premium_factor)?)

@@ -11,6 +11,9 @@ fn params() -> MarginParams {
         size_premium_factor: 0,
         pnl_initial_haircut: 0,
         liquidation_buffer: 20_000,
+        initial_multiplier: 0,
+        maintenance_multiplier: 0,
+        initial_addon: 0,
     }
 }
 
@@ -119,6 +122,9 @@ fn arb_params() -> impl Strategy<Value = MarginParams> {
             size_premium_factor: premium,
             pnl_initial_haircut: haircut,
             liquidation_buffer: 20_000,
+        initial_multiplier: 0,
+        maintenance_multiplier: 0,
+        initial_addon: 0,
         }
     })
 }
