@@ -30,7 +30,10 @@ struct World {
     liquidator: Trader,
 }
 
+/// The waterfall is exercised on 20–25% moves; the price breaker (tested on its own) gets wide
+/// bands here so new positions can still be opened after the crash.
 fn world(risk: RiskParams) -> World {
+    let risk = RiskParams { breaker_soft_band: 300_000, breaker_hard_band: 600_000, ..risk };
     let mut env = TestEnv::new(NativeBackend::new());
     env.add_market("SOL-PERP", P100 as i64, risk);
     let filler = env.new_trader(0);
