@@ -86,9 +86,12 @@ pub fn default_risk() -> RiskParams {
         breaker_cooldown_slots: 60,
         oracle_divergence_limit: 200_000,
         insurance_drawdown_limit: 1_000_000,
-        vol_reference_variance: 10_000,
-        vol_short_half_life_slots: 150,
-        vol_long_half_life_slots: 20_000,
+        // σ² per slot the ratios are calibrated for: 22,500 ppm² ≈ 7% a day at 400 ms slots,
+        // 1.5x a calm 4.6%-a-day market, so calm noise never lifts margin.
+        vol_reference_variance: 22_500,
+        // 10 minutes against a day.
+        vol_short_half_life_slots: 1_500,
+        vol_long_half_life_slots: 216_000,
         // Volatility adjustment off by default so other tests keep hand-checked numbers;
         // `volatility_risk()` switches it on.
         vol_max_multiplier: 1_000_000,

@@ -3,5 +3,6 @@
 pub mod accounts;
 pub mod instructions;
 pub mod pda;
+pub mod scenario;
 
 pub use margin_engine::{self, constants, error::ErrorCode, math, oracle::validity, state, ID as PROGRAM_ID};
