@@ -1,6 +1,7 @@
 //! Backend-agnostic integration harness: scenarios talk to a [`backend::Backend`] in raw bytes;
 //! [`env::TestEnv`] owns the chain, the mint, the oracles and the accounts it created.
 pub mod backend;
+pub mod chain;
 pub mod env;
 pub mod native;
 

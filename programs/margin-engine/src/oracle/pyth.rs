@@ -11,6 +11,12 @@ pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReadin
     require_keys_eq!(*account.owner, PYTH_RECEIVER_PROGRAM_ID, ErrorCode::OracleWrongOwner);
     let data = account.try_borrow_data()?;
     let update = PriceUpdateV2::try_deserialize(&mut &data[..]).map_err(|_| ErrorCode::OracleUndecodable)?;
+    reading_from_update(config, &update)
+}
+
+/// Checks a decoded update against the market's config and scales it: shared with off-chain
+/// readers (keeper, SDK), which fetch and decode the account themselves.
+pub fn reading_from_update(config: &OracleConfig, update: &PriceUpdateV2) -> Result<OracleReading> {
     require!(update.price_message.feed_id == config.pyth_feed_id, ErrorCode::OracleFeedMismatch);
     require!(
         update.verification_level == VerificationLevel::Full,

@@ -1,0 +1,308 @@
+//! One keeper tick: cranks, liquidations, the bankruptcy waterfall, fills. Every action is sized
+//! with the program's own functions first, so calls the program would refuse are not sent; a
+//! failure on one account is logged and never stops the tick.
+use anchor_lang::prelude::{AccountMeta, Pubkey};
+use anchor_lang::solana_program::instruction::Instruction;
+use margin_engine::controller::liquidation::LiquidationOutcome;
+use margin_engine::error::ErrorCode;
+use margin_engine::math::breaker::HALTED;
+use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
+use margin_engine::state::{order_side, MarginAccount};
+use margin_engine_sdk::analytics::{adl_score_of, liquidation_preview};
+use margin_engine_sdk::chain::{Chain, ChainError};
+use margin_engine_sdk::instructions::{self as ix, Fill, MarketOracles};
+use margin_engine_sdk::pda;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sdk::signature::{Keypair, Signer};
+use tracing::{debug, info, warn};
+
+use crate::config::KeeperConfig;
+use crate::metrics::Metrics;
+use crate::view::View;
+
+pub struct Keeper<C: Chain> {
+    pub chain: C,
+    pub config: KeeperConfig,
+    signer: Keypair,
+    /// The keeper's own margin account: liquidated positions, fees, rewards and bounties land here.
+    pub account: Pubkey,
+    pub metrics: Metrics,
+    start_collateral: Option<i64>,
+}
+
+impl<C: Chain> Keeper<C> {
+    pub fn new(chain: C, config: KeeperConfig, signer: Keypair) -> Self {
+        let account = pda::margin_account(&signer.pubkey(), config.sub_account_id);
+        Self { chain, config, signer, account, metrics: Metrics::default(), start_collateral: None }
+    }
+
+    pub fn signer(&self) -> Pubkey {
+        self.signer.pubkey()
+    }
+
+    /// Creates the keeper's margin account if it does not exist yet.
+    pub fn ensure_account(&mut self) -> Result<(), ChainError> {
+        if self.chain.account(&self.account)?.is_none() {
+            let create = ix::create_margin_account(self.chain.payer(), self.signer.pubkey(), self.config.sub_account_id);
+            self.send(vec![create])?;
+            info!(account = %self.account, "created keeper margin account");
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, ixs: Vec<Instruction>) -> Result<(), ChainError> {
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(self.config.compute_unit_limit)];
+        if self.config.priority_fee_micro_lamports > 0 {
+            all.push(ComputeBudgetInstruction::set_compute_unit_price(self.config.priority_fee_micro_lamports));
+        }
+        let offset = all.len() as u8;
+        all.extend(ixs);
+        let signer = Keypair::try_from(&self.signer.to_bytes()[..]).expect("keypair");
+        // Report instruction indexes as the caller numbered them.
+        self.chain.send(&all, &[&signer]).map_err(|e| match e {
+            ChainError::Program { index, code } => ChainError::Program { index: index.saturating_sub(offset), code },
+            other => other,
+        })
+    }
+
+    fn oracles(view: &View, market: u16) -> Option<MarketOracles> {
+        let m = view.market(market)?;
+        let sb = m.market.oracle.switchboard_feed;
+        Some(MarketOracles { pyth: m.pyth, switchboard: (sb != Pubkey::default()).then_some(sb) })
+    }
+
+    fn groups(&self, view: &View, accounts: &[&MarginAccount], exclude: u16) -> Vec<AccountMeta> {
+        ix::market_groups(accounts, Some(exclude), |i| {
+            Self::oracles(view, i).unwrap_or(MarketOracles { pyth: Pubkey::default(), switchboard: None })
+        })
+    }
+
+    /// One pass over everything. Transport errors abort the tick (the caller backs off); every
+    /// other failure is per account.
+    pub fn tick(&mut self) -> Result<(), ChainError> {
+        let view = View::load(&mut self.chain, &self.config)?;
+        self.metrics.ticks += 1;
+        self.metrics.accounts_tracked = view.accounts.len() as u64;
+        let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| a.collateral);
+        if let Some(c) = own {
+            let start = *self.start_collateral.get_or_insert(c);
+            self.metrics.profit = c - start;
+        }
+        if self.config.modes.cranks {
+            self.cranks(&view)?;
+        }
+        if self.config.modes.liquidator {
+            self.liquidations(&view)?;
+        }
+        if self.config.modes.waterfall {
+            self.waterfall(&view)?;
+        }
+        if self.config.modes.filler {
+            self.fills(&view)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one action; program refusals are counted and logged, transport errors propagate.
+    fn attempt(&mut self, what: &str, ixs: Vec<Instruction>) -> Result<Option<ChainError>, ChainError> {
+        match self.send(ixs) {
+            Ok(()) => Ok(None),
+            Err(e) if e.is_transport() => {
+                self.metrics.transport_errors += 1;
+                Err(e)
+            }
+            Err(e) => {
+                debug!(what, error = %e, "refused");
+                Ok(Some(e))
+            }
+        }
+    }
+
+    fn cranks(&mut self, view: &View) -> Result<(), ChainError> {
+        for m in &view.markets {
+            let index = m.market.market_index;
+            let Some(oracles) = Self::oracles(view, index) else { continue };
+            if self.attempt("refresh_market", vec![ix::refresh_market(index, oracles)])?.is_none() {
+                self.metrics.cranks += 1;
+            }
+            let due = m.market.last_funding_slot.saturating_add(m.market.risk.funding_period_slots as u64);
+            if view.clock.slot >= due && self.attempt("update_funding", vec![ix::update_funding(index, oracles)])?.is_none() {
+                self.metrics.cranks += 1;
+            }
+        }
+        let slot = view.clock.slot;
+        for (key, account) in &view.accounts {
+            if account.orders.iter().any(|o| !o.is_empty() && o.is_expired(slot))
+                && self.attempt("prune", vec![ix::prune_expired_orders(self.signer.pubkey(), *key)])?.is_none()
+            {
+                self.metrics.cranks += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn liquidations(&mut self, view: &View) -> Result<(), ChainError> {
+        let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| *a);
+        for scored in view.scored() {
+            let (key, target) = view.accounts[scored.index];
+            if key == self.account || target.has_flag(BANKRUPT) {
+                continue;
+            }
+            if scored.health.maintenance_health >= 0 && !target.has_flag(BEING_LIQUIDATED) {
+                break; // sorted: everyone after is healthy too
+            }
+            // Largest position first.
+            let mut positions: Vec<_> = target.active_positions().filter(|p| p.base_amount != 0).copied().collect();
+            positions.sort_by_key(|p| std::cmp::Reverse(p.base_amount.unsigned_abs()));
+            for position in positions {
+                let Some(m) = view.market(position.market_index) else { continue };
+                if m.price.is_none() || view.prices.get(position.market_index).is_some_and(|s| s.mode == HALTED) {
+                    continue;
+                }
+                let Some(plan) = liquidation_preview(&target, &m.market, &view.prices, view.clock.slot, u64::MAX) else { continue };
+                let max_base = match plan.outcome {
+                    LiquidationOutcome::Step { step, .. } => step.base,
+                    _ => u64::MAX,
+                };
+                let Some(oracles) = Self::oracles(view, position.market_index) else { continue };
+                let mine: Vec<&MarginAccount> = own.iter().collect();
+                let mut accounts = vec![&target];
+                accounts.extend(mine);
+                let remaining = self.groups(view, &accounts, position.market_index);
+                let call = ix::liquidate(self.signer.pubkey(), self.account, key, position.market_index, oracles, max_base, remaining);
+                self.metrics.liquidations_sent += 1;
+                match self.attempt("liquidate", vec![call])? {
+                    None => {
+                        self.metrics.liquidations_landed += 1;
+                        info!(target = %key, market = position.market_index, base = max_base, "liquidated");
+                        break; // one step per account per slot
+                    }
+                    Some(e) => {
+                        self.metrics.liquidations_failed += 1;
+                        if e.is(ErrorCode::AccountNotLiquidatable) || e.is(ErrorCode::LiquidationThrottled) {
+                            break; // someone else got there, or next slot
+                        }
+                        warn!(target = %key, error = %e, "liquidation refused");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn waterfall(&mut self, view: &View) -> Result<(), ChainError> {
+        let bankrupt: Vec<(Pubkey, MarginAccount)> = view.accounts.iter().filter(|(_, a)| a.has_flag(BANKRUPT)).copied().collect();
+        for (key, target) in bankrupt {
+            // The market carrying most of the account (or, when flat, the deepest one).
+            let held = target.active_positions().filter(|p| p.base_amount != 0).max_by_key(|p| p.base_amount.unsigned_abs()).map(|p| p.market_index);
+            let market_index = held.or_else(|| {
+                view.markets.iter().max_by_key(|m| m.market.open_interest_long).map(|m| m.market.market_index)
+            });
+            let Some(market_index) = market_index else { continue };
+            let Some(oracles) = Self::oracles(view, market_index) else { continue };
+            let groups = self.groups(view, &[&target], market_index);
+            let resolve = ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups.clone());
+            match self.attempt("resolve_bankruptcy", vec![resolve])? {
+                None => {
+                    self.metrics.bankruptcies_resolved += 1;
+                    info!(target = %key, market = market_index, "bankruptcy resolved by the insurance fund");
+                    continue;
+                }
+                Some(e) if !e.is(ErrorCode::InsuranceCannotCover) => {
+                    warn!(target = %key, error = %e, "resolve refused");
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if held.is_some() {
+                let candidates = self.rank_adl(view, &target, market_index);
+                if candidates.is_empty() {
+                    warn!(target = %key, market = market_index, "no ADL candidate");
+                    continue;
+                }
+                let call = ix::auto_deleverage(self.signer.pubkey(), key, market_index, oracles, &candidates, groups);
+                match self.attempt("auto_deleverage", vec![call])? {
+                    None => {
+                        self.metrics.adl_batches += 1;
+                        info!(target = %key, market = market_index, candidates = candidates.len(), "auto-deleveraged");
+                    }
+                    Some(e) => warn!(target = %key, error = %e, "ADL refused"),
+                }
+            } else if target.collateral < 0 {
+                match self.attempt("socialize_loss", vec![ix::socialize_loss(self.signer.pubkey(), key, market_index)])? {
+                    None => {
+                        self.metrics.losses_socialized += 1;
+                        info!(target = %key, loss = -target.collateral, "loss socialised");
+                    }
+                    Some(e) => warn!(target = %key, error = %e, "socialisation refused"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Opposite-side accounts in profit, highest ADL score first, enough to cover the position.
+    fn rank_adl(&self, view: &View, target: &MarginAccount, market_index: u16) -> Vec<Pubkey> {
+        let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount) else {
+            return vec![];
+        };
+        let mut ranked: Vec<(u64, u64, Pubkey)> = view
+            .accounts
+            .iter()
+            .filter(|(_, a)| !a.has_flag(BANKRUPT))
+            .filter_map(|(k, a)| {
+                let p = a.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
+                if (p.base_amount > 0) == (base > 0) {
+                    return None;
+                }
+                let score = adl_score_of(a, &view.prices, market_index)?;
+                (score > 0 && score >= view.market(market_index)?.market.risk.adl_min_score as u64)
+                    .then_some((score, p.base_amount.unsigned_abs(), *k))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut needed = base.unsigned_abs();
+        let mut out = vec![];
+        for (_, size, key) in ranked {
+            if needed == 0 || out.len() >= self.config.adl_batch {
+                break;
+            }
+            out.push(key);
+            needed = needed.saturating_sub(size);
+        }
+        out
+    }
+
+    /// Matches the best crossing bid and ask of each market (different owners; the post-only side,
+    /// if any, makes).
+    fn fills(&mut self, view: &View) -> Result<(), ChainError> {
+        let slot = view.clock.slot;
+        for m in &view.markets {
+            let index = m.market.market_index;
+            let Some(oracles) = Self::oracles(view, index) else { continue };
+            let mut bids = vec![];
+            let mut asks = vec![];
+            for (key, account) in &view.accounts {
+                for o in account.orders.iter().filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot)) {
+                    if o.side == order_side::BID { bids.push((*key, *o, account.owner)) } else { asks.push((*key, *o, account.owner)) }
+                }
+            }
+            bids.sort_by(|a, b| b.1.price.cmp(&a.1.price));
+            asks.sort_by(|a, b| a.1.price.cmp(&b.1.price));
+            let Some(pair) = bids.iter().flat_map(|b| asks.iter().map(move |a| (b, a))).find(|(b, a)| b.1.price >= a.1.price && b.2 != a.2 && !(b.1.is_post_only() && a.1.is_post_only())) else {
+                continue;
+            };
+            let (bid, ask) = pair;
+            let (taker, maker) = if bid.1.is_post_only() { (ask, bid) } else { (bid, ask) };
+            let fill = Fill { market_index: index, taker: taker.0, taker_order_id: taker.1.order_id, maker: maker.0, maker_order_id: maker.1.order_id, max_base_amount: u64::MAX };
+            let t = view.accounts.iter().find(|(k, _)| *k == taker.0).map(|(_, a)| *a).unwrap();
+            let mk = view.accounts.iter().find(|(k, _)| *k == maker.0).map(|(_, a)| *a).unwrap();
+            let remaining = self.groups(view, &[&t, &mk], index);
+            let call = ix::fill_orders(self.signer.pubkey(), self.account, oracles, fill, remaining);
+            if self.attempt("fill_orders", vec![call])?.is_none() {
+                self.metrics.fills += 1;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Counters the keeper reports on a periodic log line.
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Metrics {
+    pub ticks: u64,
+    pub accounts_tracked: u64,
+    pub liquidations_sent: u64,
+    pub liquidations_landed: u64,
+    pub liquidations_failed: u64,
+    pub bankruptcies_resolved: u64,
+    pub adl_batches: u64,
+    pub losses_socialized: u64,
+    pub fills: u64,
+    pub cranks: u64,
+    pub transport_errors: u64,
+    /// Keeper margin-account collateral now minus at start (fees, rewards, bounties), native units.
+    pub profit: i64,
+}

@@ -1,0 +1,81 @@
+//! The keeper alone, against the in-process bank running the real program, liquidates and resolves
+//! a crash end to end: the test only moves the oracle and the clock.
+use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
+use margin_engine::state::RiskParams;
+use margin_engine_keeper::config::{MarketOracle, Modes};
+use margin_engine_keeper::{Keeper, KeeperConfig};
+use margin_engine_sdk::pda;
+use margin_engine_tests::native::NativeBackend;
+use margin_engine_tests::*;
+use solana_sdk::signature::Keypair;
+
+#[test]
+fn the_keeper_unwinds_a_crash_without_help() {
+    let risk = RiskParams { insurance_draw_cap: 2_500 * USDC, ..default_risk() };
+    let mut env = TestEnv::new(NativeBackend::new());
+    env.add_market("SOL-PERP", 100_000_000, risk);
+    let filler = env.new_trader(0);
+    let staker = env.new_trader(100_000 * USDC);
+    env.stake(&staker, 2_000 * USDC).unwrap();
+    // Six leveraged longs (9x to 7x) against three well-funded shorts.
+    let mut longs = vec![];
+    let shorts: Vec<Trader> = (0..3).map(|_| env.new_trader(1_000_000 * USDC)).collect();
+    for s in &shorts {
+        env.deposit(s, 20_000 * USDC).unwrap();
+    }
+    for i in 0..6u64 {
+        let t = env.new_trader(100_000 * USDC);
+        env.deposit(&t, (1_100 + 100 * i) * USDC).unwrap();
+        env.trade(&filler, &t, &shorts[i as usize % 3], 0, BID, 100_000_000, 100 * BASE as u64).unwrap();
+        longs.push(t);
+    }
+    // The keeper: its own funded margin account, liquidator + waterfall + cranks.
+    let keeper_trader = env.new_trader(1_000_000 * USDC);
+    env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
+    let config = KeeperConfig {
+        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
+        modes: Modes { liquidator: true, waterfall: true, filler: true, cranks: true },
+        ..KeeperConfig::default()
+    };
+    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
+    let mut keeper = Keeper::new(env, config, signer);
+    keeper.ensure_account().unwrap();
+    assert_eq!(keeper.account, keeper_trader.margin_account);
+    let fund_before = keeper.chain.token_balance(pda::insurance_vault());
+
+    // The crash: −2% a slot down to $76, then flat. The keeper ticks once a slot.
+    let mut price = 100_000_000u64;
+    for tick in 0..120 {
+        if price > 76_000_000 {
+            price -= 2_000_000;
+        }
+        keeper.chain.advance_slots(1);
+        keeper.chain.set_price(0, price as i64);
+        keeper.tick().unwrap();
+        keeper.chain.assert_conservation();
+        if tick > 20 && nothing_left(&mut keeper, &longs, price) {
+            break;
+        }
+    }
+    assert!(nothing_left(&mut keeper, &longs, price), "every under-water account was unwound");
+    let m = keeper.metrics;
+    let fund_after = keeper.chain.token_balance(pda::insurance_vault());
+    println!(
+        "keeper: ticks {} liquidations landed {} (sent {}, refused {}), bankruptcies resolved {}, ADL batches {}, \
+         losses socialised {}, keeper profit ${:.2}; insurance fund ${:.2} -> ${:.2}",
+        m.ticks, m.liquidations_landed, m.liquidations_sent, m.liquidations_failed, m.bankruptcies_resolved,
+        m.adl_batches, m.losses_socialized, m.profit as f64 / 1e6, fund_before as f64 / 1e6, fund_after as f64 / 1e6
+    );
+    assert!(m.liquidations_landed >= 6, "partial liquidations happened");
+    assert!(m.bankruptcies_resolved >= 1, "the fund paid for the gap");
+    assert!(m.profit > 0, "liquidating paid the keeper");
+}
+
+/// No long is bankrupt, flagged, or below maintenance at `price`.
+fn nothing_left(keeper: &mut Keeper<TestEnv<NativeBackend>>, longs: &[Trader], price: u64) -> bool {
+    longs.iter().all(|t| {
+        let a = keeper.chain.margin_account(t.margin_account);
+        let h = keeper.chain.health(t.margin_account, &[(0, price)]);
+        a.flags & (BANKRUPT | BEING_LIQUIDATED) == 0 && h.maintenance_health >= 0
+    })
+}

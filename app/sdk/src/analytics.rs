@@ -1,0 +1,87 @@
+//! Numbers traders and keepers want, computed with the program's own functions on decoded
+//! accounts: oracle prices, health, liquidation price, liquidation preview, ADL score, tomorrow's
+//! volatility margin.
+use anchor_lang::AccountDeserialize;
+use margin_engine::controller::liquidation::{plan, LiquidationPlan};
+use margin_engine::health::{account_health, position_risk, MarketSnapshot, PriceCache};
+use margin_engine::math::adl::adl_score;
+use margin_engine::math::margin::{notional_up, unrealized_pnl, HealthReport};
+use margin_engine::math::volatility::{project, VolState};
+use margin_engine::oracle::pyth::reading_from_update;
+use margin_engine::oracle::OracleReading;
+use margin_engine::state::{MarginAccount, Market};
+use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
+
+/// Decodes a Pyth `PriceUpdateV2` account and checks it against the market's feed, as the program
+/// does (staleness and confidence are for the caller to judge with `oracle::validity`).
+pub fn pyth_reading(market: &Market, data: &[u8]) -> Option<OracleReading> {
+    let update = PriceUpdateV2::try_deserialize(&mut &data[..]).ok()?;
+    reading_from_update(&market.oracle, &update).ok()
+}
+
+/// A price cache from (market, price) pairs: what the program would build for these prices.
+pub fn price_cache<'a>(markets: impl IntoIterator<Item = (&'a Market, u64)>) -> PriceCache {
+    let mut cache = PriceCache::new();
+    for (market, price) in markets {
+        let _ = cache.insert(MarketSnapshot::new(market, price));
+    }
+    cache
+}
+
+pub fn health(account: &MarginAccount, prices: &PriceCache) -> Option<HealthReport> {
+    account_health(account, prices).ok()
+}
+
+/// The price of `market_index` at which the account's maintenance health reaches zero, all other
+/// prices held: found by bisection on the program's health function. None if no such price exists
+/// in (0, 1000 × current].
+pub fn liquidation_price(account: &MarginAccount, prices: &PriceCache, market_index: u16) -> Option<u64> {
+    let snapshot = *prices.get(market_index)?;
+    let at = |p: u64| {
+        let mut c = *prices;
+        let _ = c.insert(MarketSnapshot { price: p, ..snapshot });
+        account_health(account, &c).ok().map(|h| h.maintenance_health)
+    };
+    let now = at(snapshot.price)?;
+    let position = account.active_positions().find(|p| p.market_index == market_index)?;
+    if position.base_amount == 0 {
+        return None;
+    }
+    let long = position.base_amount > 0;
+    if now < 0 {
+        return Some(snapshot.price);
+    }
+    // Long: health falls with price -> search below; short: above.
+    let (mut safe, mut bad) = if long { (snapshot.price, 0u64) } else { (snapshot.price, snapshot.price.saturating_mul(1_000)) };
+    if !long && at(bad)? >= 0 {
+        return None;
+    }
+    while safe.abs_diff(bad) > 1 {
+        let mid = safe / 2 + bad / 2;
+        if at(mid.max(1))? >= 0 {
+            safe = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    Some(if long { safe } else { bad })
+}
+
+/// What a `liquidate` call would do right now (same function the program runs).
+pub fn liquidation_preview(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: u64, max_base: u64) -> Option<LiquidationPlan> {
+    plan(target, market, prices, slot, max_base).ok()
+}
+
+/// The ADL score the program would compute for this account's position in `market_index`.
+pub fn adl_score_of(account: &MarginAccount, prices: &PriceCache, market_index: u16) -> Option<u64> {
+    let snapshot = prices.get(market_index)?;
+    let position = account.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
+    let pnl = unrealized_pnl(&position_risk(position, snapshot).ok()?).ok()?;
+    let notional = notional_up(position.base_amount, snapshot.price).ok()?;
+    Some(adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, account.collateral as i128 + pnl))
+}
+
+/// Volatility multipliers `slots` from now if nothing new happens (tomorrow's margin).
+pub fn projected_volatility(market: &Market, slots: u64) -> VolState {
+    project(&market.vol_state(), &market.risk.vol_params(), slots)
+}
