@@ -168,6 +168,15 @@ pub struct TestEnv<B: Backend> {
 }
 
 impl<B: Backend> TestEnv<B> {
+    /// A chain with only a 6-decimal collateral mint: no exchange yet (for bootstrap tests).
+    pub fn without_exchange(backend: B) -> Self {
+        let payer = backend.payer();
+        let collateral_mint = Pubkey::new_unique();
+        let mut env = Self { backend, payer, governance: new_keypair(), guardian: new_keypair(), collateral_mint, markets: vec![], margin_accounts: vec![] };
+        env.write_mint(collateral_mint, 6);
+        env
+    }
+
     /// Boots an exchange with a 6-decimal collateral mint and no markets.
     pub fn new(backend: B) -> Self {
         let payer = backend.payer();

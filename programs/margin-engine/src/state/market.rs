@@ -26,6 +26,7 @@ pub struct OracleConfig {
 /// Risk parameters of a market, ppm unless stated.
 #[zero_copy]
 #[derive(Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
 pub struct RiskParams {
     /// Max open interest per side, base units (1e-9).
     pub max_open_interest: u64,
