@@ -571,6 +571,10 @@ impl<B: Backend> TestEnv<B> {
             assert_eq!(base_by_market[i as usize], 0, "market {i}: Σ base != 0");
         }
         assert_eq!(exchange.total_collateral as i128, collateral, "exchange.total_collateral != Σ account collateral");
+        let markets: Vec<Market> = (0..self.markets.len() as u16).map(|i| self.market(i)).collect();
+        let aggregate_quote: i128 = markets.iter().map(|m| m.total_position_quote as i128).sum();
+        assert_eq!(aggregate_quote, quote, "Σ market.total_position_quote != Σ position quote");
+        assert_eq!(margin_engine_sdk::analytics::conservation_gap(vault as u64, &exchange, &markets), 0, "aggregate conservation gap");
         assert_eq!(
             vault,
             collateral + quote + funding_pools + exchange.fee_pool as i128,

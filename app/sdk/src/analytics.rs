@@ -81,6 +81,15 @@ pub fn adl_score_of(account: &MarginAccount, prices: &PriceCache, market_index: 
     Some(adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, account.collateral as i128 + pnl))
 }
 
+/// Conservation gap from aggregates alone: `vault − (Σ collateral + Σ position quote + Σ funding
+/// pools + fee pool)`. Zero when every unit is accounted for; needs no scan of margin accounts.
+pub fn conservation_gap(collateral_vault_balance: u64, exchange: &margin_engine::state::Exchange, markets: &[Market]) -> i128 {
+    let owed = exchange.total_collateral as i128
+        + exchange.fee_pool as i128
+        + markets.iter().map(|m| m.total_position_quote as i128 + m.funding_pool as i128).sum::<i128>();
+    collateral_vault_balance as i128 - owed
+}
+
 /// Volatility multipliers `slots` from now if nothing new happens (tomorrow's margin).
 pub fn projected_volatility(market: &Market, slots: u64) -> VolState {
     project(&market.vol_state(), &market.risk.vol_params(), slots)

@@ -47,6 +47,10 @@ pub fn apply_fill(
             side_index(result.base_amount, market.cumulative_funding_long, market.cumulative_funding_short);
     }
     adjust_collateral(account, exchange, result.realized_pnl)?;
+    market.total_position_quote = market
+        .total_position_quote
+        .checked_add(result.quote_amount - position.quote_amount)
+        .ok_or(ErrorCode::MathOverflow)?;
     let (long, short) = open_interest_delta(position.base_amount, result.base_amount);
     market.open_interest_long = apply_delta(market.open_interest_long, long)?;
     market.open_interest_short = apply_delta(market.open_interest_short, short)?;

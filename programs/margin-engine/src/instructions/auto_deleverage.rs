@@ -11,6 +11,7 @@ use crate::events::AutoDeleveraged;
 use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
 use crate::math::adl::{adl_score, bankruptcy_price, clamp_to_band};
 use crate::math::margin::{notional_up, unrealized_pnl};
+use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
 use crate::math::trading::trade_quote;
 use crate::oracle::{self, OracleAction};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
@@ -107,6 +108,9 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         apply_fill(&mut candidate, slot, &mut market, &mut exchange, cand_delta, cand_quote)?;
         exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
         remaining -= take;
+        market.adl_base_total = market.adl_base_total.checked_add(take).ok_or(ErrorCode::MathOverflow)?;
+        let absorbed = mul_div_u128(take as u128, adl_price.abs_diff(oracle_price) as u128, BASE_PRECISION as u128, Rounding::Up)?;
+        market.adl_loss_total = market.adl_loss_total.checked_add(u128_to_u64(absorbed)?).ok_or(ErrorCode::MathOverflow)?;
         emit!(AutoDeleveraged {
             target: accounts.target.key(),
             candidate: *info.key,

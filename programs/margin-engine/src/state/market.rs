@@ -292,6 +292,15 @@ pub struct Market {
     /// Last slot bad debt appeared here: withdrawals leaning on this market's PnL wait a while.
     pub last_bad_debt_slot: u64,
     pub socialized_loss_total: u64,
+    /// Σ `quote_amount` of every open position here. With Σ base = 0 this is the unrealised PnL
+    /// of the whole market, so `collateral vault == exchange.total_collateral + Σ markets
+    /// (total_position_quote + funding_pool) + exchange.fee_pool` is checkable in O(markets).
+    pub total_position_quote: i64,
+    /// Running totals of the loss waterfall, for anyone to audit.
+    pub insurance_paid_total: u64,
+    pub adl_base_total: u64,
+    /// Loss ADL counterparties absorbed relative to the oracle price (quote native).
+    pub adl_loss_total: u64,
     /// Fund balance when the current insurance draw period began (drawdown breaker base).
     pub insurance_fund_at_period_start: u64,
     /// Price circuit breaker (see `math::breaker`).
