@@ -56,6 +56,7 @@ impl<C: Chain> Keeper<C> {
             all.push(ComputeBudgetInstruction::set_compute_unit_price(self.config.priority_fee_micro_lamports));
         }
         let offset = all.len() as u8;
+        self.metrics.transactions_sent += 1;
         all.extend(ixs);
         let signer = Keypair::try_from(&self.signer.to_bytes()[..]).expect("keypair");
         // Report instruction indexes as the caller numbered them.
@@ -174,6 +175,9 @@ impl<C: Chain> Keeper<C> {
                 match self.attempt("liquidate", vec![call])? {
                     None => {
                         self.metrics.liquidations_landed += 1;
+                        if max_base >= position.base_amount.unsigned_abs() {
+                            self.metrics.liquidations_full += 1;
+                        }
                         info!(target = %key, market = position.market_index, base = max_base, "liquidated");
                         break; // one step per account per slot
                     }

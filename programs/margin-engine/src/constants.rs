@@ -25,7 +25,8 @@ pub const MAX_INITIAL_MARGIN_RATIO: u32 = 1_000_000;
 /// Size premium: ppm of margin added per sqrt(whole base unit); 0 disables it.
 pub const MAX_SIZE_PREMIUM_FACTOR: u32 = 100_000;
 pub const MAX_INSURANCE_FEE: u32 = 50_000;
-pub const MAX_LIQUIDATION_BUFFER: u32 = 500_000;
+/// A buffer of 100% means binary liquidation: the whole position goes at once.
+pub const MAX_LIQUIDATION_BUFFER: u32 = 1_000_000;
 pub const MAX_TRADING_FEE: u32 = 10_000;
 pub const MAX_FILL_PRICE_BAND: u32 = 200_000;
 pub const MIN_FUNDING_PERIOD_SLOTS: u32 = 10;

@@ -74,6 +74,18 @@ impl PriceCache {
         Ok(())
     }
 
+    /// The same prices with initial margin at its base level: the volatility multiplier and the
+    /// STRESSED add-on deter discretionary new risk, and must not choke the liquidators who take
+    /// positions over exactly when volatility is high. Maintenance scaling is kept.
+    pub fn for_liquidator(&self) -> Self {
+        let mut out = *self;
+        for e in out.entries[..out.len].iter_mut() {
+            e.params.initial_multiplier = 0;
+            e.params.initial_addon = 0;
+        }
+        out
+    }
+
     pub fn get(&self, market_index: u16) -> Option<&MarketSnapshot> {
         self.entries[..self.len].iter().find(|e| e.market_index == market_index)
     }

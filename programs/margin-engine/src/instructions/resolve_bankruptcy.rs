@@ -83,6 +83,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let total = covered + RESOLVE_BANKRUPTCY_BOUNTY;
     record_draw(&mut market, total)?;
     market.insurance_paid_total = market.insurance_paid_total.checked_add(total).ok_or(ErrorCode::MathOverflow)?;
+    market.insurance_deficit_total = market.insurance_deficit_total.checked_add(covered.min(deficit)).ok_or(ErrorCode::MathOverflow)?;
     // Insurance drawdown breaker: paying out more than its share of the fund this period sets the
     // market reduce-only until the period ends.
     if exceeds_drawdown(&market) && market.status & market_status::INSURANCE_DRAWDOWN == 0 {

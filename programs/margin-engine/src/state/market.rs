@@ -298,6 +298,9 @@ pub struct Market {
     pub total_position_quote: i64,
     /// Running totals of the loss waterfall, for anyone to audit.
     pub insurance_paid_total: u64,
+    /// The part of `insurance_paid_total` that covered negative equity (the rest paid liquidators'
+    /// closing fees and keeper bounties).
+    pub insurance_deficit_total: u64,
     pub adl_base_total: u64,
     /// Loss ADL counterparties absorbed relative to the oracle price (quote native).
     pub adl_loss_total: u64,

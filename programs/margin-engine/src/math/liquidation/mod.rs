@@ -86,7 +86,8 @@ pub fn base_to_restore(inputs: &LiquidationInputs) -> MathResult<u64> {
 pub fn plan_step(inputs: &LiquidationInputs) -> MathResult<LiquidationStep> {
     let needed = base_to_restore(inputs)?;
     let position_notional = mul_div_u128(inputs.position_base_abs as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?;
-    let dust_position = position_notional <= DUST_NOTIONAL as u128;
+    // A 100% buffer is binary (close everything), as naive engines do.
+    let dust_position = position_notional <= DUST_NOTIONAL as u128 || inputs.liquidation_buffer as u64 >= RATIO_PRECISION;
     let mut base = if dust_position { inputs.position_base_abs } else { round_up_to_step(needed, inputs.step_size) };
     base = base.min(inputs.position_base_abs);
     if !dust_position && inputs.deficit > DUST_NOTIONAL as u128 {
