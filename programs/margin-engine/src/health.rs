@@ -74,16 +74,15 @@ impl PriceCache {
         Ok(())
     }
 
-    /// The same prices with initial margin at its base level: the volatility multiplier and the
-    /// STRESSED add-on deter discretionary new risk, and must not choke the liquidators who take
-    /// positions over exactly when volatility is high. Maintenance scaling is kept.
-    pub fn for_liquidator(&self) -> Self {
-        let mut out = *self;
-        for e in out.entries[..out.len].iter_mut() {
+    /// Puts initial margin back at its base level, in place (a second cache would not fit the
+    /// 4 KiB SBF stack frame): the volatility multiplier and the STRESSED add-on deter
+    /// discretionary new risk, and must not choke the liquidators who take positions over exactly
+    /// when volatility is high. Maintenance scaling is kept.
+    pub fn make_liquidator_view(&mut self) {
+        for e in self.entries[..self.len].iter_mut() {
             e.params.initial_multiplier = 0;
             e.params.initial_addon = 0;
         }
-        out
     }
 
     pub fn get(&self, market_index: u16) -> Option<&MarketSnapshot> {

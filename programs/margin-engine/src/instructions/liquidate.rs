@@ -111,7 +111,9 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
         target.flags &= !margin_account_flags::BEING_LIQUIDATED;
     }
     if !is_risk_reducing(liq_old, liq_new) {
-        require!(account_health(&liquidator, &prices.for_liquidator())?.initial_health >= 0, ErrorCode::LiquidatorInsufficientMargin);
+        // `prices` is not used after this: switch it to the liquidator's view in place.
+        prices.make_liquidator_view();
+        require!(account_health(&liquidator, &prices)?.initial_health >= 0, ErrorCode::LiquidatorInsufficientMargin);
     }
     let bump = exchange.bump;
     let market_index = market.market_index;
