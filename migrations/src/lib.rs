@@ -87,7 +87,8 @@ impl MarketSection {
         }
         let mut feed = [0u8; 32];
         for (i, b) in feed.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| BootstrapError::Config(format!("{}: bad hex in pyth_feed_id", self.name)))?;
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| BootstrapError::Config(format!("{}: bad hex in pyth_feed_id", self.name)))?;
         }
         Ok(OracleConfig {
             pyth_feed_id: feed,
@@ -108,7 +109,11 @@ pub fn parse(text: &str) -> Result<BootstrapConfig, BootstrapError> {
 }
 
 /// Applies `config`; `governance` signs everything that needs the authority.
-pub fn bootstrap<C: Chain>(chain: &mut C, config: &BootstrapConfig, governance: &Keypair) -> Result<Vec<String>, BootstrapError> {
+pub fn bootstrap<C: Chain>(
+    chain: &mut C,
+    config: &BootstrapConfig,
+    governance: &Keypair,
+) -> Result<Vec<String>, BootstrapError> {
     let mut actions = vec![];
     let gov = governance.pubkey();
     let guardian = key(&config.exchange.guardian, "guardian")?;
@@ -146,9 +151,14 @@ pub fn bootstrap<C: Chain>(chain: &mut C, config: &BootstrapConfig, governance: 
                 actions.push(format!("created market {index} {}", m.name));
             }
             Some(data) => {
-                let on_chain: Market = decode(&data).map_err(|e| BootstrapError::Config(format!("market {index}: {e:?}")))?;
+                let on_chain: Market =
+                    decode(&data).map_err(|e| BootstrapError::Config(format!("market {index}: {e:?}")))?;
                 if on_chain.name != name {
-                    return Err(BootstrapError::Config(format!("market {index} is `{}` on chain, `{}` in the file: markets are matched by position", String::from_utf8_lossy(&on_chain.name).trim_end_matches('\0'), m.name)));
+                    return Err(BootstrapError::Config(format!(
+                        "market {index} is `{}` on chain, `{}` in the file: markets are matched by position",
+                        String::from_utf8_lossy(&on_chain.name).trim_end_matches('\0'),
+                        m.name
+                    )));
                 }
                 if on_chain.oracle != oracle {
                     actions.push(format!("WARNING market {index} {}: oracle config differs from the file; the program has no instruction to change it", m.name));
@@ -161,12 +171,19 @@ pub fn bootstrap<C: Chain>(chain: &mut C, config: &BootstrapConfig, governance: 
                         chain.send(&[ix::execute_risk_update(index)], &[])?;
                         actions.push(format!("market {index} {}: executed the queued risk change", m.name));
                     } else {
-                        actions.push(format!("market {index} {}: risk change queued until slot {}", m.name, on_chain.pending_risk_ready_slot));
+                        actions.push(format!(
+                            "market {index} {}: risk change queued until slot {}",
+                            m.name, on_chain.pending_risk_ready_slot
+                        ));
                     }
                     continue;
                 }
                 chain.send(&[ix::update_risk_params(gov, index, m.risk)], &[governance])?;
-                let verdict = if m.risk.is_tightening_of(&on_chain.risk) { "applied (tightening)" } else { "queued behind the timelock (loosening)" };
+                let verdict = if m.risk.is_tightening_of(&on_chain.risk) {
+                    "applied (tightening)"
+                } else {
+                    "queued behind the timelock (loosening)"
+                };
                 actions.push(format!("market {index} {}: risk parameters updated, {verdict}", m.name));
             }
         }

@@ -18,7 +18,13 @@ struct Args {
 
 fn read_keypair(path: &str) -> Keypair {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let bytes: Vec<u8> = text.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(|n| n.trim().parse().expect("keypair byte")).collect();
+    let bytes: Vec<u8> = text
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|n| n.trim().parse().expect("keypair byte"))
+        .collect();
     Keypair::try_from(&bytes[..]).expect("64-byte keypair")
 }
 

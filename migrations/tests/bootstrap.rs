@@ -37,7 +37,10 @@ fn bootstrap_is_idempotent_and_uses_the_governance_path() {
     assert_eq!(third, vec!["market 0 SOL-PERP: risk parameters updated, applied (tightening)".to_string()]);
     assert_eq!(env.market(0).risk.initial_margin_ratio, 120_000);
     let fourth = bootstrap(&mut env, &config, &governance).unwrap();
-    assert_eq!(fourth, vec!["market 0 SOL-PERP: risk parameters updated, queued behind the timelock (loosening)".to_string()]);
+    assert_eq!(
+        fourth,
+        vec!["market 0 SOL-PERP: risk parameters updated, queued behind the timelock (loosening)".to_string()]
+    );
     assert_eq!(env.market(0).risk.initial_margin_ratio, 120_000);
     let waiting = bootstrap(&mut env, &config, &governance).unwrap();
     assert!(waiting[0].contains("queued until slot"), "{waiting:?}");
@@ -53,7 +56,8 @@ fn bootstrap_is_idempotent_and_uses_the_governance_path() {
 fn bad_files_are_refused_with_a_reason() {
     assert!(parse("[exchange]\ncollateral_mint = 1").is_err());
     let env = TestEnv::without_exchange(NativeBackend::new());
-    let text = config_for(&env).replace("initial_margin_ratio = 100000", "initial_margin_ratio = 100000\nbogus_field = 1");
+    let text =
+        config_for(&env).replace("initial_margin_ratio = 100000", "initial_margin_ratio = 100000\nbogus_field = 1");
     let err = parse(&text).unwrap_err().to_string();
     assert!(err.contains("bogus_field"), "{err}");
 }

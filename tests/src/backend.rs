@@ -58,7 +58,12 @@ pub struct RawClock {
 
 pub trait Backend {
     /// Signs with `payer` plus `signers` and processes the instructions atomically.
-    fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError>;
+    fn send(
+        &mut self,
+        ixs: &[RawInstruction],
+        payer: &RawKeypair,
+        signers: &[&RawKeypair],
+    ) -> Result<TxOutcome, TxError>;
     fn account(&mut self, key: &Key) -> Option<RawAccount>;
     fn set_account(&mut self, key: &Key, account: RawAccount);
     fn clock(&mut self) -> RawClock;

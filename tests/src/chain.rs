@@ -28,7 +28,10 @@ impl<B: Backend> Chain for TestEnv<B> {
         let mut out = vec![];
         for key in keys {
             if let Some(account) = self.backend.account(&key.to_bytes()) {
-                if account.lamports > 0 && account.owner == margin_engine::ID.to_bytes() && account.data.starts_with(discriminator) {
+                if account.lamports > 0
+                    && account.owner == margin_engine::ID.to_bytes()
+                    && account.data.starts_with(discriminator)
+                {
                     out.push((key, account.data));
                 }
             }
@@ -38,7 +41,8 @@ impl<B: Backend> Chain for TestEnv<B> {
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
         let raws: Vec<_> = ixs.iter().cloned().map(raw).collect();
-        let signers: Vec<RawKeypair> = required_signers(ixs, signers).iter().map(|k| RawKeypair(k.to_bytes())).collect();
+        let signers: Vec<RawKeypair> =
+            required_signers(ixs, signers).iter().map(|k| RawKeypair(k.to_bytes())).collect();
         let refs: Vec<&RawKeypair> = signers.iter().collect();
         let payer = self.payer.clone();
         self.backend.send(&raws, &payer, &refs).map(|_| ()).map_err(|e| match e {

@@ -172,7 +172,15 @@ impl<B: Backend> TestEnv<B> {
     pub fn without_exchange(backend: B) -> Self {
         let payer = backend.payer();
         let collateral_mint = Pubkey::new_unique();
-        let mut env = Self { backend, payer, governance: new_keypair(), guardian: new_keypair(), collateral_mint, markets: vec![], margin_accounts: vec![] };
+        let mut env = Self {
+            backend,
+            payer,
+            governance: new_keypair(),
+            guardian: new_keypair(),
+            collateral_mint,
+            markets: vec![],
+            margin_accounts: vec![],
+        };
         env.write_mint(collateral_mint, 6);
         env
     }
@@ -183,7 +191,8 @@ impl<B: Backend> TestEnv<B> {
         let governance = new_keypair();
         let guardian = new_keypair();
         let collateral_mint = Pubkey::new_unique();
-        let mut env = Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
+        let mut env =
+            Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
         env.write_mint(collateral_mint, 6);
         let config = margin_engine::instructions::ExchangeConfig {
             guardian: key(&env.guardian),
@@ -286,7 +295,15 @@ impl<B: Backend> TestEnv<B> {
     /// Writes a fully verified Pyth update for `feed_id` published now.
     pub fn write_pyth(&mut self, address: Pubkey, feed_id: [u8; 32], price_1e6: i64, conf_1e6: u64) {
         let clock = self.backend.clock();
-        self.write_pyth_full(address, feed_id, price_1e6, conf_1e6, clock.slot, clock.unix_timestamp, VerificationLevel::Full);
+        self.write_pyth_full(
+            address,
+            feed_id,
+            price_1e6,
+            conf_1e6,
+            clock.slot,
+            clock.unix_timestamp,
+            VerificationLevel::Full,
+        );
     }
 
     /// A fresh Pyth update whose EMA differs from its price (a suspect oracle).
@@ -359,7 +376,13 @@ impl<B: Backend> TestEnv<B> {
         self.add_market_with_oracle(name, price_1e6, risk, false)
     }
 
-    pub fn add_market_with_oracle(&mut self, name: &str, price_1e6: i64, risk: RiskParams, with_switchboard: bool) -> MarketHandle {
+    pub fn add_market_with_oracle(
+        &mut self,
+        name: &str,
+        price_1e6: i64,
+        risk: RiskParams,
+        with_switchboard: bool,
+    ) -> MarketHandle {
         let index = self.markets.len() as u16;
         let feed_id = [index as u8 + 1; 32];
         let pyth = Pubkey::new_unique();
@@ -449,7 +472,15 @@ impl<B: Backend> TestEnv<B> {
         Ok(self.margin_account(trader.margin_account).next_order_id - 1)
     }
 
-    pub fn place_order(&mut self, trader: &Trader, market: u16, side: u8, price: u64, base_amount: u64, opts: OrderOpts) -> Result<u64, TxError> {
+    pub fn place_order(
+        &mut self,
+        trader: &Trader,
+        market: u16,
+        side: u8,
+        price: u64,
+        base_amount: u64,
+        opts: OrderOpts,
+    ) -> Result<u64, TxError> {
         let signer = trader.keypair.clone();
         self.place_order_as(trader, &signer, market, side, price, base_amount, opts)
     }
@@ -458,33 +489,60 @@ impl<B: Backend> TestEnv<B> {
         let taker = self.margin_account(fill.taker);
         let maker = self.margin_account(fill.maker);
         let remaining = ix::market_groups(&[&taker, &maker], Some(fill.market_index), self.oracles());
-        let ix = ix::fill_orders(filler.owner, filler.margin_account, self.oracles_of(fill.market_index), fill, remaining);
+        let ix =
+            ix::fill_orders(filler.owner, filler.margin_account, self.oracles_of(fill.market_index), fill, remaining);
         self.send(ix, &[&filler.keypair])
     }
 
     /// Places a maker order for `maker` and a crossing taker order for `taker`, then fills them.
     /// Returns (taker order id, maker order id).
     #[allow(clippy::too_many_arguments)]
-    pub fn trade(&mut self, filler: &Trader, taker: &Trader, maker: &Trader, market: u16, taker_side: u8, price: u64, base_amount: u64) -> Result<(u64, u64), TxError> {
+    pub fn trade(
+        &mut self,
+        filler: &Trader,
+        taker: &Trader,
+        maker: &Trader,
+        market: u16,
+        taker_side: u8,
+        price: u64,
+        base_amount: u64,
+    ) -> Result<(u64, u64), TxError> {
         let maker_side = if taker_side == BID { ASK } else { BID };
         let maker_id = self.place_order(maker, market, maker_side, price, base_amount, OrderOpts::default())?;
         let taker_id = self.place_order(taker, market, taker_side, price, base_amount, OrderOpts::default())?;
-        self.fill(filler, ix::Fill {
-            market_index: market,
-            taker: taker.margin_account,
-            taker_order_id: taker_id,
-            maker: maker.margin_account,
-            maker_order_id: maker_id,
-            max_base_amount: base_amount,
-        })?;
+        self.fill(
+            filler,
+            ix::Fill {
+                market_index: market,
+                taker: taker.margin_account,
+                taker_order_id: taker_id,
+                maker: maker.margin_account,
+                maker_order_id: maker_id,
+                max_base_amount: base_amount,
+            },
+        )?;
         Ok((taker_id, maker_id))
     }
 
-    pub fn liquidate(&mut self, liquidator: &Trader, target: &Trader, market: u16, max_base: u64) -> Result<TxOutcome, TxError> {
+    pub fn liquidate(
+        &mut self,
+        liquidator: &Trader,
+        target: &Trader,
+        market: u16,
+        max_base: u64,
+    ) -> Result<TxOutcome, TxError> {
         let t = self.margin_account(target.margin_account);
         let l = self.margin_account(liquidator.margin_account);
         let remaining = ix::market_groups(&[&t, &l], Some(market), self.oracles());
-        let ix = ix::liquidate(liquidator.owner, liquidator.margin_account, target.margin_account, market, self.oracles_of(market), max_base, remaining);
+        let ix = ix::liquidate(
+            liquidator.owner,
+            liquidator.margin_account,
+            target.margin_account,
+            market,
+            self.oracles_of(market),
+            max_base,
+            remaining,
+        );
         self.send(ix, &[&liquidator.keypair])
     }
 
@@ -501,14 +559,34 @@ impl<B: Backend> TestEnv<B> {
     pub fn resolve_bankruptcy(&mut self, keeper: &Trader, target: &Trader, market: u16) -> Result<TxOutcome, TxError> {
         let t = self.margin_account(target.margin_account);
         let remaining = ix::market_groups(&[&t], Some(market), self.oracles());
-        let ix = ix::resolve_bankruptcy(keeper.owner, keeper.margin_account, target.margin_account, market, self.oracles_of(market), remaining);
+        let ix = ix::resolve_bankruptcy(
+            keeper.owner,
+            keeper.margin_account,
+            target.margin_account,
+            market,
+            self.oracles_of(market),
+            remaining,
+        );
         self.send(ix, &[&keeper.keypair])
     }
 
-    pub fn auto_deleverage(&mut self, keeper: &Trader, target: &Trader, market: u16, candidates: &[Pubkey]) -> Result<TxOutcome, TxError> {
+    pub fn auto_deleverage(
+        &mut self,
+        keeper: &Trader,
+        target: &Trader,
+        market: u16,
+        candidates: &[Pubkey],
+    ) -> Result<TxOutcome, TxError> {
         let t = self.margin_account(target.margin_account);
         let groups = ix::market_groups(&[&t], Some(market), self.oracles());
-        let ix = ix::auto_deleverage(keeper.owner, target.margin_account, market, self.oracles_of(market), candidates, groups);
+        let ix = ix::auto_deleverage(
+            keeper.owner,
+            target.margin_account,
+            market,
+            self.oracles_of(market),
+            candidates,
+            groups,
+        );
         self.send(ix, &[&keeper.keypair])
     }
 
@@ -574,7 +652,11 @@ impl<B: Backend> TestEnv<B> {
         let markets: Vec<Market> = (0..self.markets.len() as u16).map(|i| self.market(i)).collect();
         let aggregate_quote: i128 = markets.iter().map(|m| m.total_position_quote as i128).sum();
         assert_eq!(aggregate_quote, quote, "Σ market.total_position_quote != Σ position quote");
-        assert_eq!(margin_engine_sdk::analytics::conservation_gap(vault as u64, &exchange, &markets), 0, "aggregate conservation gap");
+        assert_eq!(
+            margin_engine_sdk::analytics::conservation_gap(vault as u64, &exchange, &markets),
+            0,
+            "aggregate conservation gap"
+        );
         assert_eq!(
             vault,
             collateral + quote + funding_pools + exchange.fee_pool as i128,

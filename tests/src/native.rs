@@ -2,10 +2,10 @@
 #![allow(deprecated)]
 use std::collections::HashSet;
 
+use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::{Account, AccountSharedData};
 use solana_sdk::clock::Clock;
-use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::{AccountMeta, Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
@@ -61,7 +61,11 @@ fn to_instruction(ix: &RawInstruction) -> Instruction {
         accounts: ix
             .accounts
             .iter()
-            .map(|m| AccountMeta { pubkey: Pubkey::new_from_array(m.pubkey), is_signer: m.is_signer, is_writable: m.is_writable })
+            .map(|m| AccountMeta {
+                pubkey: Pubkey::new_from_array(m.pubkey),
+                is_signer: m.is_signer,
+                is_writable: m.is_writable,
+            })
             .collect(),
         data: ix.data.clone(),
     }
@@ -73,7 +77,10 @@ fn keypair(raw: &RawKeypair) -> Keypair {
 
 fn map_error(err: BanksClientError) -> TxError {
     match err {
-        BanksClientError::TransactionError(TransactionError::InstructionError(index, InstructionError::Custom(code)))
+        BanksClientError::TransactionError(TransactionError::InstructionError(
+            index,
+            InstructionError::Custom(code),
+        ))
         | BanksClientError::SimulationError {
             err: TransactionError::InstructionError(index, InstructionError::Custom(code)),
             ..
@@ -83,7 +90,12 @@ fn map_error(err: BanksClientError) -> TxError {
 }
 
 impl Backend for NativeBackend {
-    fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+    fn send(
+        &mut self,
+        ixs: &[RawInstruction],
+        payer: &RawKeypair,
+        signers: &[&RawKeypair],
+    ) -> Result<TxOutcome, TxError> {
         let payer_kp = keypair(payer);
         let mut kps: Vec<Keypair> = vec![keypair(payer)];
         kps.extend(signers.iter().map(|s| keypair(s)));
@@ -115,7 +127,8 @@ impl Backend for NativeBackend {
     }
 
     fn account(&mut self, key: &Key) -> Option<RawAccount> {
-        let account = self.runtime.block_on(self.context.banks_client.get_account(Pubkey::new_from_array(*key))).unwrap()?;
+        let account =
+            self.runtime.block_on(self.context.banks_client.get_account(Pubkey::new_from_array(*key))).unwrap()?;
         Some(RawAccount {
             lamports: account.lamports,
             data: account.data,

@@ -34,7 +34,14 @@ fn setup() -> Setup {
 }
 
 fn fill(taker: &Trader, t: u64, maker: &Trader, m: u64) -> Fill {
-    Fill { market_index: 0, taker: taker.margin_account, taker_order_id: t, maker: maker.margin_account, maker_order_id: m, max_base_amount: u64::MAX }
+    Fill {
+        market_index: 0,
+        taker: taker.margin_account,
+        taker_order_id: t,
+        maker: maker.margin_account,
+        maker_order_id: m,
+        max_base_amount: u64::MAX,
+    }
 }
 
 #[test]
@@ -42,8 +49,11 @@ fn a_soft_move_trips_reduce_only_and_only_reducing_fills_pass() {
     let Setup { mut env, filler, a, b } = setup();
     env.advance_slots(1);
     env.set_price(0, 120_000_000); // +20%: beyond the 15% soft band, inside the 40% hard band
-    // Even before anyone persists the trip, the price itself stops new risk.
-    assert_eq!(env.place_order(&a, 0, BID, 120_000_000, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::MarketReduceOnly)));
+                                   // Even before anyone persists the trip, the price itself stops new risk.
+    assert_eq!(
+        env.place_order(&a, 0, BID, 120_000_000, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::MarketReduceOnly))
+    );
     env.refresh_market(0).unwrap();
     let m = env.market(0);
     assert_eq!((m.breaker_status, m.breaker_trip_count), (REDUCE_ONLY, 1));
@@ -55,7 +65,10 @@ fn a_soft_move_trips_reduce_only_and_only_reducing_fills_pass() {
     // A third party cannot open new risk.
     let c = env.new_trader(100_000 * USDC);
     env.deposit(&c, 5_000 * USDC).unwrap();
-    assert_eq!(env.place_order(&c, 0, ASK, 120_000_000, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::MarketReduceOnly)));
+    assert_eq!(
+        env.place_order(&c, 0, ASK, 120_000_000, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::MarketReduceOnly))
+    );
     // Liquidations continue in reduce-only: A's long is healthy, so the only answer is "healthy".
     let liquidator = env.new_trader(0);
     assert_eq!(env.liquidate(&liquidator, &a, 0, u64::MAX), Err(program_error(ErrorCode::AccountNotLiquidatable)));
@@ -87,7 +100,10 @@ fn a_hard_move_halts_every_price_dependent_action() {
     assert_eq!(env.market(0).breaker_status, HALTED);
     let liquidator = env.new_trader(0);
     assert_eq!(env.fill(&filler, fill(&a, bid, &b, ask)), Err(program_error(ErrorCode::MarketHalted)));
-    assert_eq!(env.place_order(&a, 0, ASK, 50_000_000, BASE as u64, OrderOpts { reduce_only: true, ..OrderOpts::default() }), Err(program_error(ErrorCode::MarketHalted)));
+    assert_eq!(
+        env.place_order(&a, 0, ASK, 50_000_000, BASE as u64, OrderOpts { reduce_only: true, ..OrderOpts::default() }),
+        Err(program_error(ErrorCode::MarketHalted))
+    );
     assert_eq!(env.withdraw(&a, USDC), Err(program_error(ErrorCode::MarketHalted)));
     assert_eq!(env.liquidate(&liquidator, &a, 0, u64::MAX), Err(program_error(ErrorCode::MarketHalted)));
     env.advance_slots(default_risk().funding_period_slots as u64);
@@ -156,7 +172,10 @@ fn the_insurance_drawdown_breaker_sets_the_market_reduce_only() {
     let c = env.new_trader(100_000 * USDC);
     env.deposit(&c, 5_000 * USDC).unwrap();
     env.set_price(0, 80_000_000);
-    assert_eq!(env.place_order(&c, 0, BID, 80_000_000, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::MarketReduceOnly)));
+    assert_eq!(
+        env.place_order(&c, 0, BID, 80_000_000, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::MarketReduceOnly))
+    );
     // The flag lapses with the insurance period.
     env.advance_slots(default_risk().insurance_draw_period_slots);
     env.set_price(0, 80_000_000);
@@ -170,22 +189,47 @@ fn the_guardian_closes_gates_only_governance_reopens() {
     let guardian = env.guardian.clone();
     let gov = env.governance.clone();
     let stranger = new_keypair();
-    assert_eq!(env.send(ix::pause_operations(key(&stranger), paused_operations::TRADING), &[&stranger]), Err(program_error(ErrorCode::NotGuardianOrGovernance)));
-    assert_eq!(env.send(ix::pause_operations(key(&guardian), 1 << 12), &[&guardian]), Err(program_error(ErrorCode::UnknownOperations)));
-    env.send(ix::pause_operations(key(&guardian), paused_operations::TRADING | paused_operations::DEPOSIT), &[&guardian]).unwrap();
-    assert_eq!(env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::OperationPaused)));
+    assert_eq!(
+        env.send(ix::pause_operations(key(&stranger), paused_operations::TRADING), &[&stranger]),
+        Err(program_error(ErrorCode::NotGuardianOrGovernance))
+    );
+    assert_eq!(
+        env.send(ix::pause_operations(key(&guardian), 1 << 12), &[&guardian]),
+        Err(program_error(ErrorCode::UnknownOperations))
+    );
+    env.send(
+        ix::pause_operations(key(&guardian), paused_operations::TRADING | paused_operations::DEPOSIT),
+        &[&guardian],
+    )
+    .unwrap();
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::OperationPaused))
+    );
     assert_eq!(env.deposit(&a, USDC), Err(program_error(ErrorCode::OperationPaused)));
     env.withdraw(&a, USDC).unwrap(); // other groups stay open
-    assert_eq!(env.send(ix::resume_operations(key(&guardian), paused_operations::TRADING), &[&guardian]), Err(program_error(ErrorCode::NotGovernance)));
+    assert_eq!(
+        env.send(ix::resume_operations(key(&guardian), paused_operations::TRADING), &[&guardian]),
+        Err(program_error(ErrorCode::NotGovernance))
+    );
     env.send(ix::resume_operations(key(&gov), paused_operations::TRADING), &[&gov]).unwrap();
     assert_eq!(env.exchange().paused_operations, paused_operations::DEPOSIT);
     env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
 
     // Market reduce-only: the guardian may set it, not lift it.
     env.send(ix::set_market_reduce_only(key(&guardian), 0, true), &[&guardian]).unwrap();
-    assert_eq!(env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::MarketReduceOnly)));
-    assert_eq!(env.send(ix::set_market_reduce_only(key(&guardian), 0, false), &[&guardian]), Err(program_error(ErrorCode::OnlyGovernanceCanLoosen)));
-    assert_eq!(env.send(ix::set_market_reduce_only(key(&stranger), 0, true), &[&stranger]), Err(program_error(ErrorCode::NotGuardianOrGovernance)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::MarketReduceOnly))
+    );
+    assert_eq!(
+        env.send(ix::set_market_reduce_only(key(&guardian), 0, false), &[&guardian]),
+        Err(program_error(ErrorCode::OnlyGovernanceCanLoosen))
+    );
+    assert_eq!(
+        env.send(ix::set_market_reduce_only(key(&stranger), 0, true), &[&stranger]),
+        Err(program_error(ErrorCode::NotGuardianOrGovernance))
+    );
     env.send(ix::set_market_reduce_only(key(&gov), 0, false), &[&gov]).unwrap();
     env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
 }
@@ -221,12 +265,24 @@ fn loosening_waits_for_the_timelock_tightening_applies_at_once() {
     assert_eq!(env.market(0).risk, looser);
     // Bounds and signers.
     let stranger = new_keypair();
-    assert_eq!(env.send(ix::update_risk_params(key(&stranger), 0, tighter), &[&stranger]), Err(program_error(ErrorCode::NotGovernance)));
-    assert_eq!(env.send(ix::cancel_risk_update(key(&stranger), 0), &[&stranger]), Err(program_error(ErrorCode::NotGuardianOrGovernance)));
+    assert_eq!(
+        env.send(ix::update_risk_params(key(&stranger), 0, tighter), &[&stranger]),
+        Err(program_error(ErrorCode::NotGovernance))
+    );
+    assert_eq!(
+        env.send(ix::cancel_risk_update(key(&stranger), 0), &[&stranger]),
+        Err(program_error(ErrorCode::NotGuardianOrGovernance))
+    );
     let broken = RiskParams { initial_margin_ratio: looser.maintenance_margin_ratio, ..looser };
-    assert_eq!(env.send(ix::update_risk_params(key(&gov), 0, broken), &[&gov]), Err(program_error(ErrorCode::InitialNotAboveMaintenance)));
+    assert_eq!(
+        env.send(ix::update_risk_params(key(&gov), 0, broken), &[&gov]),
+        Err(program_error(ErrorCode::InitialNotAboveMaintenance))
+    );
     let broken = RiskParams { breaker_soft_band: 500_000, ..looser };
-    assert_eq!(env.send(ix::update_risk_params(key(&gov), 0, broken), &[&gov]), Err(program_error(ErrorCode::MarketParamOutOfBounds)));
+    assert_eq!(
+        env.send(ix::update_risk_params(key(&gov), 0, broken), &[&gov]),
+        Err(program_error(ErrorCode::MarketParamOutOfBounds))
+    );
     assert_eq!(env.market(0).risk, looser);
 }
 
@@ -236,10 +292,16 @@ fn governance_moves_in_two_steps() {
     let gov = env.governance.clone();
     let next = new_keypair();
     let stranger = new_keypair();
-    assert_eq!(env.send(ix::propose_authority(key(&stranger), key(&next)), &[&stranger]), Err(program_error(ErrorCode::NotGovernance)));
+    assert_eq!(
+        env.send(ix::propose_authority(key(&stranger), key(&next)), &[&stranger]),
+        Err(program_error(ErrorCode::NotGovernance))
+    );
     env.send(ix::propose_authority(key(&gov), key(&next)), &[&gov]).unwrap();
     assert_eq!(env.exchange().authority, key(&gov), "nothing changes until the new key accepts");
-    assert_eq!(env.send(ix::accept_authority(key(&stranger)), &[&stranger]), Err(program_error(ErrorCode::NotPendingAuthority)));
+    assert_eq!(
+        env.send(ix::accept_authority(key(&stranger)), &[&stranger]),
+        Err(program_error(ErrorCode::NotPendingAuthority))
+    );
     env.send(ix::accept_authority(key(&next)), &[&next]).unwrap();
     let ex = env.exchange();
     assert_eq!((ex.authority, ex.pending_authority), (key(&next), anchor_lang::prelude::Pubkey::default()));

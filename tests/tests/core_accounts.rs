@@ -12,7 +12,11 @@ fn env() -> TestEnv<NativeBackend> {
 
 /// (wallet, vault, account collateral): what a rejected instruction must leave unchanged.
 fn balances(env: &mut TestEnv<NativeBackend>, t: &Trader) -> (u64, u64, i64) {
-    (env.token_balance(t.token_account), env.token_balance(pda::collateral_vault()), env.margin_account(t.margin_account).collateral)
+    (
+        env.token_balance(t.token_account),
+        env.token_balance(pda::collateral_vault()),
+        env.margin_account(t.margin_account).collateral,
+    )
 }
 
 #[test]
@@ -27,7 +31,12 @@ fn exchange_is_initialised_with_pda_vaults() {
     assert_eq!((ex.market_count, ex.total_collateral, ex.collateral_decimals), (0, 0, 6));
     assert_eq!(env.token_balance(pda::collateral_vault()), 0);
     // A second initialisation cannot take over the singleton.
-    let config = margin_engine::instructions::ExchangeConfig { guardian: key(&env.guardian), insurance_unstake_cooldown_slots: 1, insurance_revenue_floor: 0, risk_timelock_slots: 1 };
+    let config = margin_engine::instructions::ExchangeConfig {
+        guardian: key(&env.guardian),
+        insurance_unstake_cooldown_slots: 1,
+        insurance_revenue_floor: 0,
+        risk_timelock_slots: 1,
+    };
     let again = ix::initialize_exchange(key(&env.payer), key(&env.guardian), env.collateral_mint, config);
     let guardian = env.guardian.clone();
     assert!(env.send(again, &[&guardian]).is_err());
@@ -93,12 +102,18 @@ fn deposit_rejections_change_nothing() {
     let data = env.raw_data(t.token_account);
     env.set_raw(fake, data, Pubkey::new_unique());
     let ix = ix::deposit(t.owner, t.margin_account, fake, 10 * USDC);
-    assert_eq!(env.send(ix, &[&t.keypair]), Err(anchor_error(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram)));
+    assert_eq!(
+        env.send(ix, &[&t.keypair]),
+        Err(anchor_error(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram))
+    );
 
     // A market account where the margin account belongs.
     env.add_market("SOL-PERP", 100 * USDC as i64, default_risk());
     let ix = ix::deposit(t.owner, pda::market(0), t.token_account, 10 * USDC);
-    assert_eq!(env.send(ix, &[&t.keypair]), Err(anchor_error(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch)));
+    assert_eq!(
+        env.send(ix, &[&t.keypair]),
+        Err(anchor_error(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch))
+    );
 
     // A forged exchange address fails the PDA seeds check.
     let mut ix = ix::deposit(t.owner, t.margin_account, t.token_account, 10 * USDC);
@@ -216,7 +231,8 @@ fn create_market_validates_governance_and_parameters() {
     let payer = key(&env.payer);
     let governance = env.governance.clone();
     let cfg = default_oracle_config([9; 32]);
-    let create = |risk, oracle, name: &str| ix::create_market(payer, key(&governance), 0, market_name(name), oracle, risk);
+    let create =
+        |risk, oracle, name: &str| ix::create_market(payer, key(&governance), 0, market_name(name), oracle, risk);
 
     // Wrong signer.
     let impostor = new_keypair();
@@ -224,29 +240,71 @@ fn create_market_validates_governance_and_parameters() {
     assert_eq!(env.send(ix, &[&impostor]), Err(program_error(ErrorCode::NotGovernance)));
 
     let cases: Vec<(margin_engine::state::RiskParams, ErrorCode)> = vec![
-        (margin_engine::state::RiskParams { initial_margin_ratio: 50_000, ..default_risk() }, ErrorCode::InitialNotAboveMaintenance),
-        (margin_engine::state::RiskParams { liquidation_fee: 50_000, ..default_risk() }, ErrorCode::MaintenanceNotAboveLiquidationFee),
-        (margin_engine::state::RiskParams { maintenance_margin_ratio: 4_000, liquidation_fee: 1_000, insurance_fee: 0, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
-        (margin_engine::state::RiskParams { initial_margin_ratio: 1_000_001, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
+        (
+            margin_engine::state::RiskParams { initial_margin_ratio: 50_000, ..default_risk() },
+            ErrorCode::InitialNotAboveMaintenance,
+        ),
+        (
+            margin_engine::state::RiskParams { liquidation_fee: 50_000, ..default_risk() },
+            ErrorCode::MaintenanceNotAboveLiquidationFee,
+        ),
+        (
+            margin_engine::state::RiskParams {
+                maintenance_margin_ratio: 4_000,
+                liquidation_fee: 1_000,
+                insurance_fee: 0,
+                ..default_risk()
+            },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
+        (
+            margin_engine::state::RiskParams { initial_margin_ratio: 1_000_001, ..default_risk() },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
         (margin_engine::state::RiskParams { tick_size: 0, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
-        (margin_engine::state::RiskParams { min_order_size: 15_000_000, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
-        (margin_engine::state::RiskParams { max_open_interest: 0, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
-        (margin_engine::state::RiskParams { size_premium_factor: 100_001, ..default_risk() }, ErrorCode::MarketParamOutOfBounds),
+        (
+            margin_engine::state::RiskParams { min_order_size: 15_000_000, ..default_risk() },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
+        (
+            margin_engine::state::RiskParams { max_open_interest: 0, ..default_risk() },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
+        (
+            margin_engine::state::RiskParams { size_premium_factor: 100_001, ..default_risk() },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
     ];
     for (risk, expected) in cases {
         assert_eq!(env.send(create(risk, cfg, "X"), &[&governance]), Err(program_error(expected)), "{risk:?}");
     }
     let oracle_cases = vec![
-        (margin_engine::state::OracleConfig { max_staleness_slots_trading: 200, ..cfg }, ErrorCode::StalenessConfigInvalid),
+        (
+            margin_engine::state::OracleConfig { max_staleness_slots_trading: 200, ..cfg },
+            ErrorCode::StalenessConfigInvalid,
+        ),
         (margin_engine::state::OracleConfig { max_confidence_ratio: 0, ..cfg }, ErrorCode::MarketParamOutOfBounds),
         (margin_engine::state::OracleConfig { pyth_feed_id: [0; 32], ..cfg }, ErrorCode::MarketParamOutOfBounds),
-        (margin_engine::state::OracleConfig { max_staleness_slots_margin: 5_000, ..cfg }, ErrorCode::MarketParamOutOfBounds),
+        (
+            margin_engine::state::OracleConfig { max_staleness_slots_margin: 5_000, ..cfg },
+            ErrorCode::MarketParamOutOfBounds,
+        ),
     ];
     for (oracle, expected) in oracle_cases {
-        assert_eq!(env.send(create(default_risk(), oracle, "X"), &[&governance]), Err(program_error(expected)), "{oracle:?}");
+        assert_eq!(
+            env.send(create(default_risk(), oracle, "X"), &[&governance]),
+            Err(program_error(expected)),
+            "{oracle:?}"
+        );
     }
-    assert_eq!(env.send(create(default_risk(), cfg, ""), &[&governance]), Err(program_error(ErrorCode::InvalidMarketName)));
-    assert_eq!(env.send(create(default_risk(), cfg, "SOL PERP"), &[&governance]), Err(program_error(ErrorCode::InvalidMarketName)));
+    assert_eq!(
+        env.send(create(default_risk(), cfg, ""), &[&governance]),
+        Err(program_error(ErrorCode::InvalidMarketName))
+    );
+    assert_eq!(
+        env.send(create(default_risk(), cfg, "SOL PERP"), &[&governance]),
+        Err(program_error(ErrorCode::InvalidMarketName))
+    );
     assert_eq!(env.exchange().market_count, 0, "nothing was created");
     assert!(!env.account_exists(pda::market(0)));
 

@@ -55,8 +55,14 @@ fn a_healthy_account_cannot_be_liquidated() {
     let before = env.margin_account(target.margin_account);
     assert_eq!(env.liquidate(&liquidator, &target, 0, u64::MAX), Err(program_error(ErrorCode::AccountNotLiquidatable)));
     let after = env.margin_account(target.margin_account);
-    assert_eq!((after.collateral, after.positions[0].base_amount, after.flags), (before.collateral, before.positions[0].base_amount, 0));
-    assert_eq!(env.liquidate(&liquidator, &liquidator, 0, u64::MAX), Err(program_error(ErrorCode::CannotLiquidateSelf)));
+    assert_eq!(
+        (after.collateral, after.positions[0].base_amount, after.flags),
+        (before.collateral, before.positions[0].base_amount, 0)
+    );
+    assert_eq!(
+        env.liquidate(&liquidator, &liquidator, 0, u64::MAX),
+        Err(program_error(ErrorCode::CannotLiquidateSelf))
+    );
 }
 
 #[test]
@@ -137,7 +143,10 @@ fn a_liquidator_without_margin_is_rejected() {
     let Setup { mut env, target, .. } = setup();
     let broke = env.new_trader(0);
     env.set_price(0, 93_000_000);
-    assert_eq!(env.liquidate(&broke, &target, 0, u64::MAX), Err(program_error(ErrorCode::LiquidatorInsufficientMargin)));
+    assert_eq!(
+        env.liquidate(&broke, &target, 0, u64::MAX),
+        Err(program_error(ErrorCode::LiquidatorInsufficientMargin))
+    );
     assert_eq!(position(&mut env, &target), 100 * BASE);
     assert_eq!(flags(&mut env, &target), 0, "a failed call changes nothing");
     // Someone else's margin account cannot be used as the liquidator's.
@@ -158,7 +167,15 @@ fn liquidation_runs_on_stale_but_sane_prices_and_refuses_broken_ones() {
     let slot = env.slot();
     let now = env.backend.clock().unix_timestamp;
     // 130 slots old: too stale for margin checks, still sane for liquidation.
-    env.write_pyth_full(m.pyth, m.feed_id, 93_000_000, 0, slot - 130, now - 100, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full);
+    env.write_pyth_full(
+        m.pyth,
+        m.feed_id,
+        93_000_000,
+        0,
+        slot - 130,
+        now - 100,
+        pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+    );
     assert_eq!(env.withdraw(&target, USDC), Err(program_error(ErrorCode::OracleStaleForMargin)));
     env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();
     assert_eq!(position(&mut env, &target), 75 * BASE);
@@ -192,7 +209,15 @@ fn a_multi_market_account_is_priced_across_markets() {
     env.set_price(0, 93_000_000);
     env.set_price(1, 2_200_000_000);
     // Without ETH's market group the program refuses to guess.
-    let ix = margin_engine_sdk::instructions::liquidate(liquidator.owner, liquidator.margin_account, target.margin_account, 0, env.oracles_of(0), u64::MAX, vec![]);
+    let ix = margin_engine_sdk::instructions::liquidate(
+        liquidator.owner,
+        liquidator.margin_account,
+        target.margin_account,
+        0,
+        env.oracles_of(0),
+        u64::MAX,
+        vec![],
+    );
     assert_eq!(env.send(ix, &[&liquidator.keypair]), Err(program_error(ErrorCode::MissingMarketAccounts)));
     env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();
     assert!(position(&mut env, &target) < 100 * BASE);

@@ -21,7 +21,17 @@ struct Setup {
 fn setup() -> Setup {
     let mut env = TestEnv::new(NativeBackend::new());
     env.add_market("SOL-PERP", P100 as i64, default_risk());
-    env.add_market_with_oracle("BTC-PERP", P50K as i64, margin_engine::state::RiskParams { tick_size: 1_000_000, step_size: 1_000_000, min_order_size: 1_000_000, ..default_risk() }, true);
+    env.add_market_with_oracle(
+        "BTC-PERP",
+        P50K as i64,
+        margin_engine::state::RiskParams {
+            tick_size: 1_000_000,
+            step_size: 1_000_000,
+            min_order_size: 1_000_000,
+            ..default_risk()
+        },
+        true,
+    );
     let filler = env.new_trader(0);
     let a = env.new_trader(10_000 * USDC);
     let b = env.new_trader(10_000 * USDC);
@@ -42,10 +52,19 @@ fn initial_health(env: &mut TestEnv<NativeBackend>, t: &Trader, prices: &[(u16, 
 }
 
 fn snapshot(env: &mut TestEnv<NativeBackend>, t: &Trader) -> (u64, u64, i64) {
-    (env.token_balance(t.token_account), env.token_balance(pda::collateral_vault()), env.margin_account(t.margin_account).collateral)
+    (
+        env.token_balance(t.token_account),
+        env.token_balance(pda::collateral_vault()),
+        env.margin_account(t.margin_account).collateral,
+    )
 }
 
-fn withdraw_with(env: &mut TestEnv<NativeBackend>, t: &Trader, amount: u64, remaining: Vec<AccountMeta>) -> Result<TxOutcome, TxError> {
+fn withdraw_with(
+    env: &mut TestEnv<NativeBackend>,
+    t: &Trader,
+    amount: u64,
+    remaining: Vec<AccountMeta>,
+) -> Result<TxOutcome, TxError> {
     env.send(ix::withdraw(t.owner, t.margin_account, t.token_account, amount, remaining), &[&t.keypair])
 }
 
@@ -86,20 +105,84 @@ fn withdraw_rejects_every_bad_oracle_and_changes_nothing() {
     let slot = env.slot();
     let now = env.backend.clock().unix_timestamp;
     let cases: Vec<(&str, Box<dyn Fn(&mut TestEnv<NativeBackend>)>, ErrorCode)> = vec![
-        ("stale for trading (slots)", Box::new(move |e| e.write_pyth_full(m.pyth, m.feed_id, P100 as i64, 0, slot.saturating_sub(30), now, VerificationLevel::Full)), ErrorCode::OracleStaleForTrading),
-        ("stale for margin (slots)", Box::new(move |e| e.write_pyth_full(m.pyth, m.feed_id, P100 as i64, 0, slot.saturating_sub(130), now, VerificationLevel::Full)), ErrorCode::OracleStaleForMargin),
-        ("stale for margin (seconds)", Box::new(move |e| e.write_pyth_full(m.pyth, m.feed_id, P100 as i64, 0, slot, now - 121, VerificationLevel::Full)), ErrorCode::OracleStaleForMargin),
-        ("confidence 3% > 2%", Box::new(move |e| e.write_pyth(m.pyth, m.feed_id, P100 as i64, 3_000_000)), ErrorCode::OracleTooUncertain),
+        (
+            "stale for trading (slots)",
+            Box::new(move |e| {
+                e.write_pyth_full(
+                    m.pyth,
+                    m.feed_id,
+                    P100 as i64,
+                    0,
+                    slot.saturating_sub(30),
+                    now,
+                    VerificationLevel::Full,
+                )
+            }),
+            ErrorCode::OracleStaleForTrading,
+        ),
+        (
+            "stale for margin (slots)",
+            Box::new(move |e| {
+                e.write_pyth_full(
+                    m.pyth,
+                    m.feed_id,
+                    P100 as i64,
+                    0,
+                    slot.saturating_sub(130),
+                    now,
+                    VerificationLevel::Full,
+                )
+            }),
+            ErrorCode::OracleStaleForMargin,
+        ),
+        (
+            "stale for margin (seconds)",
+            Box::new(move |e| {
+                e.write_pyth_full(m.pyth, m.feed_id, P100 as i64, 0, slot, now - 121, VerificationLevel::Full)
+            }),
+            ErrorCode::OracleStaleForMargin,
+        ),
+        (
+            "confidence 3% > 2%",
+            Box::new(move |e| e.write_pyth(m.pyth, m.feed_id, P100 as i64, 3_000_000)),
+            ErrorCode::OracleTooUncertain,
+        ),
         ("zero price", Box::new(move |e| e.write_pyth(m.pyth, m.feed_id, 0, 0)), ErrorCode::OracleNonPositive),
         ("negative price", Box::new(move |e| e.write_pyth(m.pyth, m.feed_id, -5, 0)), ErrorCode::OracleNonPositive),
-        ("another feed", Box::new(move |e| e.write_pyth(m.pyth, [77; 32], P100 as i64, 0)), ErrorCode::OracleFeedMismatch),
-        ("partially verified", Box::new(move |e| e.write_pyth_full(m.pyth, m.feed_id, P100 as i64, 0, slot, now, VerificationLevel::Partial { num_signatures: 5 })), ErrorCode::OracleNotFullyVerified),
-        ("wrong owner", Box::new(move |e| {
-            e.write_pyth(m.pyth, m.feed_id, P100 as i64, 0);
-            let data = e.raw_data(m.pyth);
-            e.set_raw(m.pyth, data, Pubkey::new_unique());
-        }), ErrorCode::OracleWrongOwner),
-        ("garbage data", Box::new(move |e| e.set_raw(m.pyth, vec![1; 134], pyth_solana_receiver_sdk::ID)), ErrorCode::OracleUndecodable),
+        (
+            "another feed",
+            Box::new(move |e| e.write_pyth(m.pyth, [77; 32], P100 as i64, 0)),
+            ErrorCode::OracleFeedMismatch,
+        ),
+        (
+            "partially verified",
+            Box::new(move |e| {
+                e.write_pyth_full(
+                    m.pyth,
+                    m.feed_id,
+                    P100 as i64,
+                    0,
+                    slot,
+                    now,
+                    VerificationLevel::Partial { num_signatures: 5 },
+                )
+            }),
+            ErrorCode::OracleNotFullyVerified,
+        ),
+        (
+            "wrong owner",
+            Box::new(move |e| {
+                e.write_pyth(m.pyth, m.feed_id, P100 as i64, 0);
+                let data = e.raw_data(m.pyth);
+                e.set_raw(m.pyth, data, Pubkey::new_unique());
+            }),
+            ErrorCode::OracleWrongOwner,
+        ),
+        (
+            "garbage data",
+            Box::new(move |e| e.set_raw(m.pyth, vec![1; 134], pyth_solana_receiver_sdk::ID)),
+            ErrorCode::OracleUndecodable,
+        ),
     ];
     assert!(slot > 130, "setup must have advanced enough slots to back-date updates");
     for (name, corrupt, expected) in cases {
@@ -112,14 +195,22 @@ fn withdraw_rejects_every_bad_oracle_and_changes_nothing() {
     // Missing or mismatched remaining accounts.
     assert_eq!(withdraw_with(&mut env, &a, USDC, vec![]), Err(program_error(ErrorCode::MissingMarketAccounts)));
     let m1 = env.markets[1];
-    let other_market = vec![AccountMeta::new_readonly(m1.address, false), AccountMeta::new_readonly(m1.pyth, false), AccountMeta::new_readonly(m1.switchboard.unwrap(), false)];
+    let other_market = vec![
+        AccountMeta::new_readonly(m1.address, false),
+        AccountMeta::new_readonly(m1.pyth, false),
+        AccountMeta::new_readonly(m1.switchboard.unwrap(), false),
+    ];
     assert_eq!(withdraw_with(&mut env, &a, USDC, other_market), Err(program_error(ErrorCode::MissingMarketAccounts)));
     let wrong_oracle = vec![AccountMeta::new_readonly(m.address, false), AccountMeta::new_readonly(m1.pyth, false)];
     assert_eq!(withdraw_with(&mut env, &a, USDC, wrong_oracle), Err(program_error(ErrorCode::OracleFeedMismatch)));
     let truncated = vec![AccountMeta::new_readonly(m.address, false)];
     assert_eq!(withdraw_with(&mut env, &a, USDC, truncated), Err(program_error(ErrorCode::MissingMarketAccounts)));
-    let not_a_market = vec![AccountMeta::new_readonly(b.margin_account, false), AccountMeta::new_readonly(m.pyth, false)];
-    assert_eq!(withdraw_with(&mut env, &a, USDC, not_a_market), Err(anchor_error(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch)));
+    let not_a_market =
+        vec![AccountMeta::new_readonly(b.margin_account, false), AccountMeta::new_readonly(m.pyth, false)];
+    assert_eq!(
+        withdraw_with(&mut env, &a, USDC, not_a_market),
+        Err(anchor_error(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch))
+    );
     assert_eq!(snapshot(&mut env, &a), before);
     env.withdraw(&a, USDC).unwrap();
     env.assert_conservation();

@@ -31,7 +31,14 @@ fn setup() -> Setup {
 }
 
 fn fill(taker: &Trader, taker_order_id: u64, maker: &Trader, maker_order_id: u64, max: u64) -> Fill {
-    Fill { market_index: 0, taker: taker.margin_account, taker_order_id, maker: maker.margin_account, maker_order_id, max_base_amount: max }
+    Fill {
+        market_index: 0,
+        taker: taker.margin_account,
+        taker_order_id,
+        maker: maker.margin_account,
+        maker_order_id,
+        max_base_amount: max,
+    }
 }
 
 fn base(env: &mut TestEnv<NativeBackend>, t: &Trader) -> i64 {
@@ -49,7 +56,11 @@ fn crossing_fill_moves_positions_fees_and_insurance_exactly() {
     env.fill(&filler, fill(&a, taker_id, &b, maker_id, u64::MAX)).unwrap();
 
     // Notional $200: taker fee 0.1% = 200_000, maker 0.02% = 40_000; 25% to insurance, 10% to filler.
-    let (ta, tb, tf) = (env.margin_account(a.margin_account), env.margin_account(b.margin_account), env.margin_account(filler.margin_account));
+    let (ta, tb, tf) = (
+        env.margin_account(a.margin_account),
+        env.margin_account(b.margin_account),
+        env.margin_account(filler.margin_account),
+    );
     assert_eq!((ta.positions[0].base_amount, ta.positions[0].quote_amount), (2 * BASE, -200 * USDC as i64));
     assert_eq!((tb.positions[0].base_amount, tb.positions[0].quote_amount), (-2 * BASE, 200 * USDC as i64));
     assert_eq!(ta.collateral, 1_000 * USDC as i64 - 200_000);
@@ -138,7 +149,10 @@ fn non_crossing_same_side_and_out_of_band_are_rejected() {
     // Both willing at 106, but the oracle says 100 and the band is 5%.
     let far_ask = env.place_order(&b, 0, ASK, 106_000_000, BASE as u64, OrderOpts::default()).unwrap();
     let far_bid = env.place_order(&a, 0, BID, 106_000_000, BASE as u64, OrderOpts::default()).unwrap();
-    assert_eq!(env.fill(&filler, fill(&a, far_bid, &b, far_ask, u64::MAX)), Err(program_error(ErrorCode::FillPriceOutOfBand)));
+    assert_eq!(
+        env.fill(&filler, fill(&a, far_bid, &b, far_ask, u64::MAX)),
+        Err(program_error(ErrorCode::FillPriceOutOfBand))
+    );
     assert_eq!(env.margin_account(a.margin_account).positions[0].base_amount, before.0.positions[0].base_amount);
     assert_eq!(env.margin_account(a.margin_account).collateral, before.0.collateral);
     assert_eq!(env.margin_account(b.margin_account).collateral, before.1.collateral);
@@ -161,7 +175,10 @@ fn reduce_only_and_post_only() {
     let po = OrderOpts { post_only: true, ..OrderOpts::default() };
     let po_ask = env.place_order(&a, 0, ASK, P100, BASE as u64, po).unwrap();
     let maker_bid = env.place_order(&b, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
-    assert_eq!(env.fill(&filler, fill(&a, po_ask, &b, maker_bid, u64::MAX)), Err(program_error(ErrorCode::PostOnlyCannotTake)));
+    assert_eq!(
+        env.fill(&filler, fill(&a, po_ask, &b, maker_bid, u64::MAX)),
+        Err(program_error(ErrorCode::PostOnlyCannotTake))
+    );
     env.fill(&filler, fill(&b, maker_bid, &a, po_ask, u64::MAX)).unwrap();
     assert_eq!(base(&mut env, &a), -BASE);
     env.assert_conservation();
@@ -176,7 +193,10 @@ fn expired_orders_cannot_fill_and_anyone_can_prune_them() {
     let exp = OrderOpts { expiry_slot: slot + 5, ..OrderOpts::default() };
     let ask = env.place_order(&b, 0, ASK, P100, BASE as u64, exp).unwrap();
     let bid = env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
-    assert_eq!(env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts { expiry_slot: slot - 1, ..OrderOpts::default() }), Err(program_error(ErrorCode::OrderExpiryInPast)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts { expiry_slot: slot - 1, ..OrderOpts::default() }),
+        Err(program_error(ErrorCode::OrderExpiryInPast))
+    );
     env.advance_slots(10);
     env.set_price(0, P100 as i64);
     assert_eq!(env.fill(&filler, fill(&a, bid, &b, ask, u64::MAX)), Err(program_error(ErrorCode::OrderExpired)));
@@ -214,13 +234,22 @@ fn order_validation_and_margin_at_placement() {
     let o = OrderOpts::default();
     assert_eq!(env.place_order(&a, 0, BID, P100 + 1, BASE as u64, o), Err(program_error(ErrorCode::InvalidOrderPrice)));
     assert_eq!(env.place_order(&a, 0, BID, 0, BASE as u64, o), Err(program_error(ErrorCode::InvalidOrderPrice)));
-    assert_eq!(env.place_order(&a, 0, BID, P100, BASE as u64 / 1000, o), Err(program_error(ErrorCode::InvalidOrderSize)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, BASE as u64 / 1000, o),
+        Err(program_error(ErrorCode::InvalidOrderSize))
+    );
     assert_eq!(env.place_order(&a, 0, BID, P100, BASE as u64 + 1, o), Err(program_error(ErrorCode::InvalidOrderSize)));
     assert_eq!(env.place_order(&a, 0, 7, P100, BASE as u64, o), Err(program_error(ErrorCode::InvalidOrderSide)));
     // $1,000 collateral carries at most $10,000 of bids at 10% initial margin.
-    assert_eq!(env.place_order(&a, 0, BID, P100, 101 * BASE as u64, o), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, 101 * BASE as u64, o),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     env.place_order(&a, 0, BID, P100, 60 * BASE as u64, o).unwrap();
-    assert_eq!(env.place_order(&a, 0, BID, P100, 41 * BASE as u64, o), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, P100, 41 * BASE as u64, o),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     // Asks of 60 net against bids of 60 only in the worse-side sense: 60 each side is fine.
     env.place_order(&a, 0, ASK, P100, 60 * BASE as u64, o).unwrap();
     // Reduce-only orders need no margin.
@@ -239,9 +268,18 @@ fn delegate_trades_and_cancels_stranger_cannot() {
     let delegate = new_keypair();
     env.send(ix::set_delegate(a.owner, a.margin_account, key(&delegate)), &[&a.keypair]).unwrap();
     let id = env.place_order_as(&a, &delegate, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
-    assert_eq!(env.place_order_as(&a, &b.keypair, 0, BID, P100, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::NotOwnerOrDelegate)));
-    assert_eq!(env.send(ix::cancel_order(b.owner, a.margin_account, id), &[&b.keypair]), Err(program_error(ErrorCode::NotOwnerOrDelegate)));
-    assert_eq!(env.send(ix::cancel_order(key(&delegate), a.margin_account, id + 1), &[&delegate]), Err(program_error(ErrorCode::OrderNotFound)));
+    assert_eq!(
+        env.place_order_as(&a, &b.keypair, 0, BID, P100, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::NotOwnerOrDelegate))
+    );
+    assert_eq!(
+        env.send(ix::cancel_order(b.owner, a.margin_account, id), &[&b.keypair]),
+        Err(program_error(ErrorCode::NotOwnerOrDelegate))
+    );
+    assert_eq!(
+        env.send(ix::cancel_order(key(&delegate), a.margin_account, id + 1), &[&delegate]),
+        Err(program_error(ErrorCode::OrderNotFound))
+    );
     env.send(ix::cancel_order(key(&delegate), a.margin_account, id), &[&delegate]).unwrap();
     assert!(env.margin_account(a.margin_account).is_flat());
     // Cancel-all, by market.
@@ -255,7 +293,8 @@ fn delegate_trades_and_cancels_stranger_cannot() {
 
 #[test]
 fn maker_margin_rechecked_at_fill_and_open_interest_capped() {
-    let Setup { mut env, filler, a, b } = setup_with(RiskParams { max_open_interest: 50 * BASE as u64, ..default_risk() });
+    let Setup { mut env, filler, a, b } =
+        setup_with(RiskParams { max_open_interest: 50 * BASE as u64, ..default_risk() });
     // B bids 60 at $100 (initial margin $600 of its $1,000), then the price drops 4%.
     let bid = env.place_order(&b, 0, BID, P100, 60 * BASE as u64, OrderOpts::default()).unwrap();
     let ask = env.place_order(&a, 0, ASK, P100, 45 * BASE as u64, OrderOpts::default()).unwrap();
@@ -264,7 +303,10 @@ fn maker_margin_rechecked_at_fill_and_open_interest_capped() {
     env.fill(&filler, fill(&a, ask, &b, bid, u64::MAX)).unwrap();
     // OI is 45; another 10 would exceed the cap of 50.
     let ask2 = env.place_order(&a, 0, ASK, P100, 10 * BASE as u64, OrderOpts::default()).unwrap();
-    assert_eq!(env.fill(&filler, fill(&a, ask2, &b, bid, u64::MAX)), Err(program_error(ErrorCode::MaxOpenInterestExceeded)));
+    assert_eq!(
+        env.fill(&filler, fill(&a, ask2, &b, bid, u64::MAX)),
+        Err(program_error(ErrorCode::MaxOpenInterestExceeded))
+    );
     // Filling up to the cap exactly is allowed.
     env.set_price(0, 95_500_000);
     let ask3 = env.place_order(&a, 0, ASK, P100, 5 * BASE as u64, OrderOpts::default()).unwrap();
@@ -281,10 +323,16 @@ fn maker_below_initial_margin_after_fill_is_rejected() {
     let ask = env.place_order(&a, 0, ASK, P100, 95 * BASE as u64, OrderOpts::default()).unwrap();
     env.set_price(0, 95_300_000);
     let before = env.margin_account(b.margin_account).collateral;
-    assert_eq!(env.fill(&filler, fill(&a, ask, &b, bid, u64::MAX)), Err(program_error(ErrorCode::MakerInsufficientMargin)));
+    assert_eq!(
+        env.fill(&filler, fill(&a, ask, &b, bid, u64::MAX)),
+        Err(program_error(ErrorCode::MakerInsufficientMargin))
+    );
     assert_eq!(env.margin_account(b.margin_account).collateral, before);
     // As taker the same check reports the taker's error.
-    assert_eq!(env.fill(&filler, fill(&b, bid, &a, ask, u64::MAX)), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        env.fill(&filler, fill(&b, bid, &a, ask, u64::MAX)),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     env.assert_conservation();
 }
 
@@ -357,11 +405,17 @@ fn an_under_margined_trader_can_still_quote_its_way_out() {
     env.trade(&filler, &a, &b, 0, BID, P100, 90 * BASE as u64).unwrap();
     env.set_price(0, 96_000_000);
     // A: collateral ~991, PnL -360, initial requirement ~864: initial health < 0.
-    assert_eq!(env.place_order(&a, 0, BID, 96_000_000, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        env.place_order(&a, 0, BID, 96_000_000, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     // An ask that does not enlarge the worst case is accepted, and fills.
     let ask = env.place_order(&a, 0, ASK, 96_000_000, 30 * BASE as u64, OrderOpts::default()).unwrap();
     // ...but an ask so large it would flip A short beyond its current size is not.
-    assert_eq!(env.place_order(&a, 0, ASK, 96_000_000, 200 * BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        env.place_order(&a, 0, ASK, 96_000_000, 200 * BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     let bid = env.place_order(&b, 0, BID, 96_000_000, 30 * BASE as u64, OrderOpts::default()).unwrap();
     env.fill(&filler, fill(&b, bid, &a, ask, u64::MAX)).unwrap();
     assert_eq!(base(&mut env, &a), 60 * BASE);

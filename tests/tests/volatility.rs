@@ -55,7 +55,11 @@ fn volatility_raises_initial_margin_at_once_and_maintenance_gradually() {
     burst(&mut s, 10);
     let m = s.env.market(0);
     assert!(m.initial_multiplier >= 2_000_000, "initial multiplier {}", m.initial_multiplier);
-    assert!(m.maintenance_multiplier <= 1_000_000 + 50 * 20, "maintenance rises at most 20 ppm per slot: {}", m.maintenance_multiplier);
+    assert!(
+        m.maintenance_multiplier <= 1_000_000 + 50 * 20,
+        "maintenance rises at most 20 ppm per slot: {}",
+        m.maintenance_multiplier
+    );
     assert_eq!(m.regime, STRESSED, "a burst of volatility marks the market before prices fall far");
 
     // The requirement the program enforces is the SDK's: base 10% × multiplier + 5% STRESSED add-on.
@@ -69,7 +73,10 @@ fn volatility_raises_initial_margin_at_once_and_maintenance_gradually() {
     // New risk and withdrawals are blocked; nobody is liquidated by the parameter step.
     let a = s.a.clone();
     assert_eq!(s.env.withdraw(&a, USDC), Err(program_error(ErrorCode::InsufficientInitialMargin)));
-    assert_eq!(s.env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(
+        s.env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()),
+        Err(program_error(ErrorCode::InsufficientInitialMargin))
+    );
     let liquidator = s.env.new_trader(0);
     assert_eq!(s.env.liquidate(&liquidator, &a, 0, u64::MAX), Err(program_error(ErrorCode::AccountNotLiquidatable)));
     s.env.assert_conservation();
@@ -110,6 +117,13 @@ fn the_multiplier_flows_into_fills() {
     let ask = s.env.place_order(&d, 0, ASK, P100, 90 * BASE as u64, OrderOpts::default()).unwrap();
     burst(&mut s, 10);
     // Same orders, now under ~2x margin plus the add-on: the fill is refused for the maker (c).
-    let fill = margin_engine_sdk::instructions::Fill { market_index: 0, taker: d.margin_account, taker_order_id: ask, maker: c.margin_account, maker_order_id: bid, max_base_amount: u64::MAX };
+    let fill = margin_engine_sdk::instructions::Fill {
+        market_index: 0,
+        taker: d.margin_account,
+        taker_order_id: ask,
+        maker: c.margin_account,
+        maker_order_id: bid,
+        max_base_amount: u64::MAX,
+    };
     assert_eq!(s.env.fill(&filler, fill), Err(program_error(ErrorCode::MakerInsufficientMargin)));
 }

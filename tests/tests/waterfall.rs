@@ -108,7 +108,8 @@ fn the_whole_waterfall_on_one_crash() {
 
     // Rung 2: ADL against the most profitable opposite position, at the bankruptcy price.
     let equity = env.health(b2.margin_account, &[(0, P80)]).equity();
-    let expected_price = clamp_to_band(bankruptcy_price(P80, 150 * BASE, equity).unwrap(), P80, default_risk().adl_price_band);
+    let expected_price =
+        clamp_to_band(bankruptcy_price(P80, 150 * BASE, equity).unwrap(), P80, default_risk().adl_price_band);
     assert!(expected_price > P80 && expected_price < P100);
     let w2_collateral = env.margin_account(w2.margin_account).collateral;
     env.auto_deleverage(&keeper, &b2, 0, &[w2.margin_account]).unwrap();
@@ -161,16 +162,33 @@ fn adl_candidates_are_checked() {
         (vec![keeper.margin_account], ErrorCode::CandidateNoPosition),
     ];
     for (candidates, expected) in cases {
-        assert_eq!(env.auto_deleverage(&keeper, &bankrupt, 0, &candidates), Err(program_error(expected)), "{expected:?}");
+        assert_eq!(
+            env.auto_deleverage(&keeper, &bankrupt, 0, &candidates),
+            Err(program_error(expected)),
+            "{expected:?}"
+        );
     }
     // A read-only candidate account is refused.
-    let mut bad = ix::auto_deleverage(keeper.owner, bankrupt.margin_account, 0, env.oracles_of(0), &[short_a.margin_account], vec![]);
+    let mut bad = ix::auto_deleverage(
+        keeper.owner,
+        bankrupt.margin_account,
+        0,
+        env.oracles_of(0),
+        &[short_a.margin_account],
+        vec![],
+    );
     bad.accounts.last_mut().unwrap().is_writable = false;
     assert_eq!(env.send(bad, &[&keeper.keypair]), Err(program_error(ErrorCode::CandidateNotWritable)));
     // Not bankrupt -> nothing to deleverage.
-    assert_eq!(env.auto_deleverage(&keeper, &other_long, 0, &[short_a.margin_account]), Err(program_error(ErrorCode::NotBankrupt)));
+    assert_eq!(
+        env.auto_deleverage(&keeper, &other_long, 0, &[short_a.margin_account]),
+        Err(program_error(ErrorCode::NotBankrupt))
+    );
     let after = env.margin_account(bankrupt.margin_account);
-    assert_eq!((after.collateral, after.positions[0].base_amount), (before.collateral, before.positions[0].base_amount));
+    assert_eq!(
+        (after.collateral, after.positions[0].base_amount),
+        (before.collateral, before.positions[0].base_amount)
+    );
 
     // A correctly ordered batch above the 0.15 threshold closes the bankrupt position: short_a
     // (150 base) is used whole, short_b is not needed.
@@ -193,7 +211,10 @@ fn adl_threshold_is_enforced() {
     env.set_price(0, P80 as i64);
     env.liquidate(&liquidator, &bankrupt, 0, u64::MAX).unwrap();
     // short_b scores ~0.229 < 0.25: refused; short_a (0.30) is eligible.
-    assert_eq!(env.auto_deleverage(&keeper, &bankrupt, 0, &[short_b.margin_account]), Err(program_error(ErrorCode::CandidateBelowThreshold)));
+    assert_eq!(
+        env.auto_deleverage(&keeper, &bankrupt, 0, &[short_b.margin_account]),
+        Err(program_error(ErrorCode::CandidateBelowThreshold))
+    );
     env.auto_deleverage(&keeper, &bankrupt, 0, &[short_a.margin_account]).unwrap();
     env.assert_conservation();
 }
@@ -232,7 +253,10 @@ fn a_socialised_loss_is_spread_over_open_interest_exactly() {
     let equity_after: Vec<i128> = holders.iter().map(|a| env.health(*a, &[(0, P80)]).equity()).collect();
     let absorbed: i128 = equity_before.iter().zip(&equity_after).map(|(b, a)| b - a).sum();
     // Every unit of the loss is absorbed; per-position rounding up adds at most a unit each.
-    assert!(absorbed >= loss as i128 && absorbed <= loss as i128 + holders.len() as i128 + (oi / BASE as u64) as i128, "absorbed {absorbed} of {loss}");
+    assert!(
+        absorbed >= loss as i128 && absorbed <= loss as i128 + holders.len() as i128 + (oi / BASE as u64) as i128,
+        "absorbed {absorbed} of {loss}"
+    );
     // Settling positions refills the pool: close x and y against each other.
     let filler = w.filler.clone();
     let env = &mut w.env;
@@ -278,15 +302,30 @@ fn insurance_staking_cooldown_and_protocol_revenue() {
     env.stake(&staker, 1_000 * USDC).unwrap();
     let ex = env.exchange();
     assert_eq!((ex.insurance_protocol_shares, ex.insurance_total_shares), (revenue, revenue + 1_000 * USDC));
-    let stake = margin_engine_sdk::accounts::decode::<margin_engine::state::InsuranceStake>(&env.raw_data(pda::insurance_stake(&staker.owner))).unwrap();
+    let stake = margin_engine_sdk::accounts::decode::<margin_engine::state::InsuranceStake>(
+        &env.raw_data(pda::insurance_stake(&staker.owner)),
+    )
+    .unwrap();
     assert_eq!(stake.shares, 1_000 * USDC);
 
     // Unstake: request, cooldown, withdraw.
-    assert_eq!(env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]), Err(program_error(ErrorCode::NoUnstakeRequest)));
-    assert_eq!(env.send(ix::request_unstake(staker.owner, 1_000 * USDC + 1), &[&staker.keypair]), Err(program_error(ErrorCode::InsufficientShares)));
+    assert_eq!(
+        env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]),
+        Err(program_error(ErrorCode::NoUnstakeRequest))
+    );
+    assert_eq!(
+        env.send(ix::request_unstake(staker.owner, 1_000 * USDC + 1), &[&staker.keypair]),
+        Err(program_error(ErrorCode::InsufficientShares))
+    );
     env.send(ix::request_unstake(staker.owner, 400 * USDC), &[&staker.keypair]).unwrap();
-    assert_eq!(env.send(ix::request_unstake(staker.owner, 100 * USDC), &[&staker.keypair]), Err(program_error(ErrorCode::UnstakeAlreadyRequested)));
-    assert_eq!(env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]), Err(program_error(ErrorCode::UnstakeCooldown)));
+    assert_eq!(
+        env.send(ix::request_unstake(staker.owner, 100 * USDC), &[&staker.keypair]),
+        Err(program_error(ErrorCode::UnstakeAlreadyRequested))
+    );
+    assert_eq!(
+        env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]),
+        Err(program_error(ErrorCode::UnstakeCooldown))
+    );
     // Someone else cannot touch the stake.
     let thief = env.new_trader(0);
     let mut steal = ix::unstake_insurance(thief.owner, thief.token_account);
@@ -303,8 +342,14 @@ fn insurance_staking_cooldown_and_protocol_revenue() {
     let gov = env.governance.clone();
     let dest = Pubkey::new_unique();
     env.write_token_account(dest, env.collateral_mint, key(&gov), 0);
-    assert_eq!(env.send(ix::withdraw_protocol_revenue(thief.owner, dest, USDC), &[&thief.keypair]), Err(program_error(ErrorCode::NotGovernance)));
-    assert_eq!(env.send(ix::withdraw_protocol_revenue(key(&gov), dest, 4 * USDC), &[&gov]), Err(program_error(ErrorCode::InsuranceRevenueFloor)));
+    assert_eq!(
+        env.send(ix::withdraw_protocol_revenue(thief.owner, dest, USDC), &[&thief.keypair]),
+        Err(program_error(ErrorCode::NotGovernance))
+    );
+    assert_eq!(
+        env.send(ix::withdraw_protocol_revenue(key(&gov), dest, 4 * USDC), &[&gov]),
+        Err(program_error(ErrorCode::InsuranceRevenueFloor))
+    );
     env.send(ix::withdraw_protocol_revenue(key(&gov), dest, 2 * USDC), &[&gov]).unwrap();
     assert_eq!(env.token_balance(dest), 2 * USDC);
     env.assert_conservation();
@@ -327,10 +372,15 @@ fn a_loss_between_request_and_withdrawal_is_shared_by_the_leaver() {
     env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
     let ex = env.exchange();
     let fund = env.token_balance(pda::insurance_vault());
-    let value_now = margin_engine::math::insurance::value_of_shares(2_000 * USDC, ex.insurance_total_shares, fund).unwrap();
+    let value_now =
+        margin_engine::math::insurance::value_of_shares(2_000 * USDC, ex.insurance_total_shares, fund).unwrap();
     assert!(value_now < 2_000 * USDC);
     let wallet = env.token_balance(staker.token_account);
     env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]).unwrap();
-    assert_eq!(env.token_balance(staker.token_account) - wallet, value_now, "the lesser of requested and current value");
+    assert_eq!(
+        env.token_balance(staker.token_account) - wallet,
+        value_now,
+        "the lesser of requested and current value"
+    );
     env.assert_conservation();
 }

@@ -34,7 +34,10 @@ impl Demo {
             cache.insert(MarketSnapshot::new(&market, p)).unwrap();
         }
         println!("\n== {step}");
-        println!("{:<8} {:>16} {:>16} {:>16} {:>16}", "account", "collateral", "unrealised PnL", "initial health", "maint. health");
+        println!(
+            "{:<8} {:>16} {:>16} {:>16} {:>16}",
+            "account", "collateral", "unrealised PnL", "initial health", "maint. health"
+        );
         for (name, t) in self.traders.clone() {
             let account = self.env.margin_account(t.margin_account);
             let h = account_health(&account, &cache).unwrap();
@@ -55,7 +58,12 @@ fn main() {
     let mut env = TestEnv::new(NativeBackend::new());
     println!("exchange {} (collateral mint {})", pda::exchange(), env.collateral_mint);
     env.add_market("SOL-PERP", 150_000_000, default_risk());
-    let btc_risk = margin_engine::state::RiskParams { tick_size: 1_000_000, step_size: 1_000_000, min_order_size: 1_000_000, ..default_risk() };
+    let btc_risk = margin_engine::state::RiskParams {
+        tick_size: 1_000_000,
+        step_size: 1_000_000,
+        min_order_size: 1_000_000,
+        ..default_risk()
+    };
     env.add_market_with_oracle("BTC-PERP", 60_000_000_000, btc_risk, true);
     println!("markets: SOL-PERP @ $150 (Pyth), BTC-PERP @ $60,000 (Pyth + Switchboard fallback)");
 
@@ -64,7 +72,11 @@ fn main() {
     let keeper = env.new_trader(0);
     env.deposit(&alice, 2_000 * USDC).unwrap();
     env.deposit(&bob, 5_000 * USDC).unwrap();
-    let mut demo = Demo { env, traders: vec![("alice", alice.clone()), ("bob", bob.clone()), ("keeper", keeper.clone())], prices: vec![150_000_000, 60_000_000_000] };
+    let mut demo = Demo {
+        env,
+        traders: vec![("alice", alice.clone()), ("bob", bob.clone()), ("keeper", keeper.clone())],
+        prices: vec![150_000_000, 60_000_000_000],
+    };
     demo.print_health("deposits: alice $2,000, bob $5,000");
 
     let fees_before = (demo.env.exchange().fee_pool, demo.env.token_balance(pda::insurance_vault()));
@@ -84,7 +96,12 @@ fn main() {
     demo.env.update_funding(SOL).unwrap();
     demo.env.update_funding(BTC).unwrap();
     let sol = demo.env.market(SOL);
-    println!("\nfunding SOL-PERP: mark TWAP {} oracle TWAP {} -> longs pay {} per SOL", usd(sol.mark_twap as i128), usd(sol.oracle_twap as i128), usd(sol.last_funding_payment as i128));
+    println!(
+        "\nfunding SOL-PERP: mark TWAP {} oracle TWAP {} -> longs pay {} per SOL",
+        usd(sol.mark_twap as i128),
+        usd(sol.oracle_twap as i128),
+        usd(sol.last_funding_payment as i128)
+    );
     demo.print_health("after one funding period (funding is unsettled until positions are touched)");
 
     demo.set_price(SOL, 132_000_000);
@@ -99,7 +116,13 @@ fn main() {
     println!("\n{:<32} {:>14}", "money moved", "amount");
     println!("{:<32} {:>14}", "protocol fee pool", usd((fees_after.0 - fees_before.0) as i128));
     println!("{:<32} {:>14}", "insurance fund (fee share)", usd((fees_after.1 - fees_before.1) as i128));
-    println!("{:<32} {:>14}", "keeper filler rewards", usd(demo.env.margin_account(keeper.margin_account).collateral as i128));
+    println!(
+        "{:<32} {:>14}",
+        "keeper filler rewards",
+        usd(demo.env.margin_account(keeper.margin_account).collateral as i128)
+    );
     println!("{:<32} {:>14}", "SOL-PERP funding pool (surplus)", usd(demo.env.market(SOL).funding_pool as i128));
-    println!("\nconservation held after every step: vault == Σ collateral + Σ position quote + funding pools + fee pool");
+    println!(
+        "\nconservation held after every step: vault == Σ collateral + Σ position quote + funding pools + fee pool"
+    );
 }

@@ -43,7 +43,8 @@ impl<C: Chain> Keeper<C> {
     /// Creates the keeper's margin account if it does not exist yet.
     pub fn ensure_account(&mut self) -> Result<(), ChainError> {
         if self.chain.account(&self.account)?.is_none() {
-            let create = ix::create_margin_account(self.chain.payer(), self.signer.pubkey(), self.config.sub_account_id);
+            let create =
+                ix::create_margin_account(self.chain.payer(), self.signer.pubkey(), self.config.sub_account_id);
             self.send(vec![create])?;
             info!(account = %self.account, "created keeper margin account");
         }
@@ -127,7 +128,9 @@ impl<C: Chain> Keeper<C> {
                 self.metrics.cranks += 1;
             }
             let due = m.market.last_funding_slot.saturating_add(m.market.risk.funding_period_slots as u64);
-            if view.clock.slot >= due && self.attempt("update_funding", vec![ix::update_funding(index, oracles)])?.is_none() {
+            if view.clock.slot >= due
+                && self.attempt("update_funding", vec![ix::update_funding(index, oracles)])?.is_none()
+            {
                 self.metrics.cranks += 1;
             }
         }
@@ -160,7 +163,10 @@ impl<C: Chain> Keeper<C> {
                 if m.price.is_none() || view.prices.get(position.market_index).is_some_and(|s| s.mode == HALTED) {
                     continue;
                 }
-                let Some(plan) = liquidation_preview(&target, &m.market, &view.prices, view.clock.slot, u64::MAX) else { continue };
+                let Some(plan) = liquidation_preview(&target, &m.market, &view.prices, view.clock.slot, u64::MAX)
+                else {
+                    continue;
+                };
                 let max_base = match plan.outcome {
                     LiquidationOutcome::Step { step, .. } => step.base,
                     _ => u64::MAX,
@@ -170,7 +176,15 @@ impl<C: Chain> Keeper<C> {
                 let mut accounts = vec![&target];
                 accounts.extend(mine);
                 let remaining = self.groups(view, &accounts, position.market_index);
-                let call = ix::liquidate(self.signer.pubkey(), self.account, key, position.market_index, oracles, max_base, remaining);
+                let call = ix::liquidate(
+                    self.signer.pubkey(),
+                    self.account,
+                    key,
+                    position.market_index,
+                    oracles,
+                    max_base,
+                    remaining,
+                );
                 self.metrics.liquidations_sent += 1;
                 match self.attempt("liquidate", vec![call])? {
                     None => {
@@ -195,17 +209,23 @@ impl<C: Chain> Keeper<C> {
     }
 
     fn waterfall(&mut self, view: &View) -> Result<(), ChainError> {
-        let bankrupt: Vec<(Pubkey, MarginAccount)> = view.accounts.iter().filter(|(_, a)| a.has_flag(BANKRUPT)).copied().collect();
+        let bankrupt: Vec<(Pubkey, MarginAccount)> =
+            view.accounts.iter().filter(|(_, a)| a.has_flag(BANKRUPT)).copied().collect();
         for (key, target) in bankrupt {
             // The market carrying most of the account (or, when flat, the deepest one).
-            let held = target.active_positions().filter(|p| p.base_amount != 0).max_by_key(|p| p.base_amount.unsigned_abs()).map(|p| p.market_index);
+            let held = target
+                .active_positions()
+                .filter(|p| p.base_amount != 0)
+                .max_by_key(|p| p.base_amount.unsigned_abs())
+                .map(|p| p.market_index);
             let market_index = held.or_else(|| {
                 view.markets.iter().max_by_key(|m| m.market.open_interest_long).map(|m| m.market.market_index)
             });
             let Some(market_index) = market_index else { continue };
             let Some(oracles) = Self::oracles(view, market_index) else { continue };
             let groups = self.groups(view, &[&target], market_index);
-            let resolve = ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups.clone());
+            let resolve =
+                ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups.clone());
             match self.attempt("resolve_bankruptcy", vec![resolve])? {
                 None => {
                     self.metrics.bankruptcies_resolved += 1;
@@ -233,7 +253,9 @@ impl<C: Chain> Keeper<C> {
                     Some(e) => warn!(target = %key, error = %e, "ADL refused"),
                 }
             } else if target.collateral < 0 {
-                match self.attempt("socialize_loss", vec![ix::socialize_loss(self.signer.pubkey(), key, market_index)])? {
+                match self
+                    .attempt("socialize_loss", vec![ix::socialize_loss(self.signer.pubkey(), key, market_index)])?
+                {
                     None => {
                         self.metrics.losses_socialized += 1;
                         info!(target = %key, loss = -target.collateral, "loss socialised");
@@ -247,7 +269,8 @@ impl<C: Chain> Keeper<C> {
 
     /// Opposite-side accounts in profit, highest ADL score first, enough to cover the position.
     fn rank_adl(&self, view: &View, target: &MarginAccount, market_index: u16) -> Vec<Pubkey> {
-        let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount) else {
+        let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount)
+        else {
             return vec![];
         };
         let mut ranked: Vec<(u64, u64, Pubkey)> = view
@@ -260,8 +283,11 @@ impl<C: Chain> Keeper<C> {
                     return None;
                 }
                 let score = adl_score_of(a, &view.prices, market_index)?;
-                (score > 0 && score >= view.market(market_index)?.market.risk.adl_min_score as u64)
-                    .then_some((score, p.base_amount.unsigned_abs(), *k))
+                (score > 0 && score >= view.market(market_index)?.market.risk.adl_min_score as u64).then_some((
+                    score,
+                    p.base_amount.unsigned_abs(),
+                    *k,
+                ))
             })
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0));
@@ -287,18 +313,35 @@ impl<C: Chain> Keeper<C> {
             let mut bids = vec![];
             let mut asks = vec![];
             for (key, account) in &view.accounts {
-                for o in account.orders.iter().filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot)) {
-                    if o.side == order_side::BID { bids.push((*key, *o, account.owner)) } else { asks.push((*key, *o, account.owner)) }
+                for o in
+                    account.orders.iter().filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot))
+                {
+                    if o.side == order_side::BID {
+                        bids.push((*key, *o, account.owner))
+                    } else {
+                        asks.push((*key, *o, account.owner))
+                    }
                 }
             }
             bids.sort_by(|a, b| b.1.price.cmp(&a.1.price));
             asks.sort_by(|a, b| a.1.price.cmp(&b.1.price));
-            let Some(pair) = bids.iter().flat_map(|b| asks.iter().map(move |a| (b, a))).find(|(b, a)| b.1.price >= a.1.price && b.2 != a.2 && !(b.1.is_post_only() && a.1.is_post_only())) else {
+            let Some(pair) = bids
+                .iter()
+                .flat_map(|b| asks.iter().map(move |a| (b, a)))
+                .find(|(b, a)| b.1.price >= a.1.price && b.2 != a.2 && !(b.1.is_post_only() && a.1.is_post_only()))
+            else {
                 continue;
             };
             let (bid, ask) = pair;
             let (taker, maker) = if bid.1.is_post_only() { (ask, bid) } else { (bid, ask) };
-            let fill = Fill { market_index: index, taker: taker.0, taker_order_id: taker.1.order_id, maker: maker.0, maker_order_id: maker.1.order_id, max_base_amount: u64::MAX };
+            let fill = Fill {
+                market_index: index,
+                taker: taker.0,
+                taker_order_id: taker.1.order_id,
+                maker: maker.0,
+                maker_order_id: maker.1.order_id,
+                max_base_amount: u64::MAX,
+            };
             let t = view.accounts.iter().find(|(k, _)| *k == taker.0).map(|(_, a)| *a).unwrap();
             let mk = view.accounts.iter().find(|(k, _)| *k == maker.0).map(|(_, a)| *a).unwrap();
             let remaining = self.groups(view, &[&t, &mk], index);

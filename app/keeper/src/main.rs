@@ -34,7 +34,9 @@ fn main() {
     if args.json_logs {
         tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+            .init();
     }
     let mut config = match &args.config {
         Some(path) => KeeperConfig::from_toml(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")))
@@ -54,7 +56,9 @@ fn main() {
         config.modes.filler = on("filler");
         config.modes.cranks = on("cranks");
     }
-    let secret: Vec<u8> = serde_json_bytes(&std::fs::read_to_string(&config.keypair_path).unwrap_or_else(|e| panic!("{}: {e}", config.keypair_path)));
+    let secret: Vec<u8> = serde_json_bytes(
+        &std::fs::read_to_string(&config.keypair_path).unwrap_or_else(|e| panic!("{}: {e}", config.keypair_path)),
+    );
     let signer = Keypair::try_from(&secret[..]).expect("keypair file holds 64 bytes");
     let payer = Keypair::try_from(&secret[..]).expect("keypair");
     let chain = RpcChain::new(&config.rpc_url, payer);
@@ -80,9 +84,18 @@ fn main() {
         if last_report.elapsed() >= metrics_every {
             let m = keeper.metrics;
             info!(
-                ticks = m.ticks, accounts = m.accounts_tracked, liq_sent = m.liquidations_sent, liq_landed = m.liquidations_landed,
-                liq_failed = m.liquidations_failed, resolved = m.bankruptcies_resolved, adl = m.adl_batches,
-                socialized = m.losses_socialized, fills = m.fills, cranks = m.cranks, profit = m.profit, "metrics"
+                ticks = m.ticks,
+                accounts = m.accounts_tracked,
+                liq_sent = m.liquidations_sent,
+                liq_landed = m.liquidations_landed,
+                liq_failed = m.liquidations_failed,
+                resolved = m.bankruptcies_resolved,
+                adl = m.adl_batches,
+                socialized = m.losses_socialized,
+                fills = m.fills,
+                cranks = m.cranks,
+                profit = m.profit,
+                "metrics"
             );
             last_report = Instant::now();
         }
@@ -93,5 +106,10 @@ fn main() {
 
 /// The solana CLI keypair format: a JSON array of 64 numbers.
 fn serde_json_bytes(text: &str) -> Vec<u8> {
-    text.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(|n| n.trim().parse::<u8>().expect("keypair byte")).collect()
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|n| n.trim().parse::<u8>().expect("keypair byte"))
+        .collect()
 }

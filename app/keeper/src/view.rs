@@ -40,10 +40,16 @@ impl View {
         let mut markets = Vec::new();
         for (address, data) in chain.program_accounts(Market::DISCRIMINATOR)? {
             let Ok(market) = decode::<Market>(&data) else { continue };
-            let Some(pyth) = config.markets.iter().find(|m| m.index == market.market_index).and_then(|m| m.pyth.parse().ok()) else {
+            let Some(pyth) =
+                config.markets.iter().find(|m| m.index == market.market_index).and_then(|m| m.pyth.parse().ok())
+            else {
                 continue;
             };
-            let price = chain.account(&pyth)?.and_then(|d| pyth_reading(&market, &d)).filter(|r| r.price > 0).map(|r| r.price as u64);
+            let price = chain
+                .account(&pyth)?
+                .and_then(|d| pyth_reading(&market, &d))
+                .filter(|r| r.price > 0)
+                .map(|r| r.price as u64);
             markets.push(MarketView { address, market, pyth, price });
         }
         markets.sort_by_key(|m| m.market.market_index);

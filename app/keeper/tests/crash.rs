@@ -63,8 +63,16 @@ fn the_keeper_unwinds_a_crash_without_help() {
     println!(
         "keeper: ticks {} liquidations landed {} (sent {}, refused {}), bankruptcies resolved {}, ADL batches {}, \
          losses socialised {}, keeper profit ${:.2}; insurance fund ${:.2} -> ${:.2}",
-        m.ticks, m.liquidations_landed, m.liquidations_sent, m.liquidations_failed, m.bankruptcies_resolved,
-        m.adl_batches, m.losses_socialized, m.profit as f64 / 1e6, fund_before as f64 / 1e6, fund_after as f64 / 1e6
+        m.ticks,
+        m.liquidations_landed,
+        m.liquidations_sent,
+        m.liquidations_failed,
+        m.bankruptcies_resolved,
+        m.adl_batches,
+        m.losses_socialized,
+        m.profit as f64 / 1e6,
+        fund_before as f64 / 1e6,
+        fund_after as f64 / 1e6
     );
     assert!(m.liquidations_landed >= 6, "partial liquidations happened");
     assert!(m.bankruptcies_resolved >= 1, "the fund paid for the gap");

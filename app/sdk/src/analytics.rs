@@ -52,7 +52,8 @@ pub fn liquidation_price(account: &MarginAccount, prices: &PriceCache, market_in
         return Some(snapshot.price);
     }
     // Long: health falls with price -> search below; short: above.
-    let (mut safe, mut bad) = if long { (snapshot.price, 0u64) } else { (snapshot.price, snapshot.price.saturating_mul(1_000)) };
+    let (mut safe, mut bad) =
+        if long { (snapshot.price, 0u64) } else { (snapshot.price, snapshot.price.saturating_mul(1_000)) };
     if !long && at(bad)? >= 0 {
         return None;
     }
@@ -68,7 +69,13 @@ pub fn liquidation_price(account: &MarginAccount, prices: &PriceCache, market_in
 }
 
 /// What a `liquidate` call would do right now (same function the program runs).
-pub fn liquidation_preview(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: u64, max_base: u64) -> Option<LiquidationPlan> {
+pub fn liquidation_preview(
+    target: &MarginAccount,
+    market: &Market,
+    prices: &PriceCache,
+    slot: u64,
+    max_base: u64,
+) -> Option<LiquidationPlan> {
     plan(target, market, prices, slot, max_base).ok()
 }
 
@@ -83,7 +90,11 @@ pub fn adl_score_of(account: &MarginAccount, prices: &PriceCache, market_index: 
 
 /// Conservation gap from aggregates alone: `vault − (Σ collateral + Σ position quote + Σ funding
 /// pools + fee pool)`. Zero when every unit is accounted for; needs no scan of margin accounts.
-pub fn conservation_gap(collateral_vault_balance: u64, exchange: &margin_engine::state::Exchange, markets: &[Market]) -> i128 {
+pub fn conservation_gap(
+    collateral_vault_balance: u64,
+    exchange: &margin_engine::state::Exchange,
+    markets: &[Market],
+) -> i128 {
     let owed = exchange.total_collateral as i128
         + exchange.fee_pool as i128
         + markets.iter().map(|m| m.total_position_quote as i128 + m.funding_pool as i128).sum::<i128>();

@@ -16,7 +16,12 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData, remaining: V
     Instruction { program_id: ID, accounts: metas, data: data.data() }
 }
 
-pub fn initialize_exchange(payer: Pubkey, authority: Pubkey, collateral_mint: Pubkey, config: ExchangeConfig) -> Instruction {
+pub fn initialize_exchange(
+    payer: Pubkey,
+    authority: Pubkey,
+    collateral_mint: Pubkey,
+    config: ExchangeConfig,
+) -> Instruction {
     build(
         acc::InitializeExchange {
             payer,
@@ -159,7 +164,13 @@ pub struct Fill {
 }
 
 /// `remaining`: market groups of every other market taker or maker holds.
-pub fn fill_orders(filler: Pubkey, filler_account: Pubkey, oracles: MarketOracles, fill: Fill, remaining: Vec<AccountMeta>) -> Instruction {
+pub fn fill_orders(
+    filler: Pubkey,
+    filler_account: Pubkey,
+    oracles: MarketOracles,
+    fill: Fill,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
     build(
         acc::FillOrders {
             filler,
@@ -214,7 +225,12 @@ pub fn liquidate(
 
 pub fn open_insurance_stake(payer: Pubkey, owner: Pubkey) -> Instruction {
     build(
-        acc::OpenInsuranceStake { payer, owner, stake: pda::insurance_stake(&owner), system_program: system_program::ID },
+        acc::OpenInsuranceStake {
+            payer,
+            owner,
+            stake: pda::insurance_stake(&owner),
+            system_program: system_program::ID,
+        },
         data::OpenInsuranceStake {},
         vec![],
     )
@@ -237,7 +253,12 @@ pub fn stake_insurance(owner: Pubkey, source: Pubkey, amount: u64) -> Instructio
 
 pub fn request_unstake(owner: Pubkey, shares: u64) -> Instruction {
     build(
-        acc::RequestUnstake { owner, stake: pda::insurance_stake(&owner), exchange: pda::exchange(), insurance_vault: pda::insurance_vault() },
+        acc::RequestUnstake {
+            owner,
+            stake: pda::insurance_stake(&owner),
+            exchange: pda::exchange(),
+            insurance_vault: pda::insurance_vault(),
+        },
         data::RequestUnstake { shares },
         vec![],
     )
@@ -273,7 +294,14 @@ pub fn withdraw_protocol_revenue(authority: Pubkey, destination: Pubkey, amount:
 }
 
 /// `remaining`: market groups of every other market the target holds.
-pub fn resolve_bankruptcy(keeper: Pubkey, keeper_account: Pubkey, target: Pubkey, market_index: u16, oracles: MarketOracles, remaining: Vec<AccountMeta>) -> Instruction {
+pub fn resolve_bankruptcy(
+    keeper: Pubkey,
+    keeper_account: Pubkey,
+    target: Pubkey,
+    market_index: u16,
+    oracles: MarketOracles,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
     build(
         acc::ResolveBankruptcy {
             keeper,
@@ -293,7 +321,14 @@ pub fn resolve_bankruptcy(keeper: Pubkey, keeper_account: Pubkey, target: Pubkey
 }
 
 /// Candidates in non-increasing ADL score order, then the target's other market groups.
-pub fn auto_deleverage(keeper: Pubkey, target: Pubkey, market_index: u16, oracles: MarketOracles, candidates: &[Pubkey], groups: Vec<AccountMeta>) -> Instruction {
+pub fn auto_deleverage(
+    keeper: Pubkey,
+    target: Pubkey,
+    market_index: u16,
+    oracles: MarketOracles,
+    candidates: &[Pubkey],
+    groups: Vec<AccountMeta>,
+) -> Instruction {
     let mut remaining: Vec<AccountMeta> = candidates.iter().map(|c| AccountMeta::new(*c, false)).collect();
     remaining.extend(groups);
     build(
@@ -327,7 +362,11 @@ pub fn socialize_loss(keeper: Pubkey, target: Pubkey, market_index: u16) -> Inst
 
 pub fn refresh_market(market_index: u16, oracles: MarketOracles) -> Instruction {
     build(
-        acc::RefreshMarket { market: pda::market(market_index), oracle: oracles.pyth, fallback_oracle: oracles.switchboard },
+        acc::RefreshMarket {
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+        },
         data::RefreshMarket {},
         vec![],
     )
@@ -351,7 +390,11 @@ pub fn set_market_reduce_only(signer: Pubkey, market_index: u16, reduce_only: bo
 }
 
 pub fn propose_authority(authority: Pubkey, new_authority: Pubkey) -> Instruction {
-    build(acc::ProposeAuthority { authority, exchange: pda::exchange() }, data::ProposeAuthority { new_authority }, vec![])
+    build(
+        acc::ProposeAuthority { authority, exchange: pda::exchange() },
+        data::ProposeAuthority { new_authority },
+        vec![],
+    )
 }
 
 pub fn accept_authority(new_authority: Pubkey) -> Instruction {

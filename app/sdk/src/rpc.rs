@@ -2,12 +2,12 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_rpc_client_api::request::RpcError;
-use solana_commitment_config::CommitmentConfig;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
@@ -56,10 +56,7 @@ fn map_client_error(err: solana_rpc_client_api::client_error::Error) -> ChainErr
 
 impl Chain for RpcChain {
     fn clock(&mut self) -> Result<ChainClock, ChainError> {
-        let data = self
-            .runtime
-            .block_on(self.client.get_account_data(&CLOCK_SYSVAR))
-            .map_err(map_client_error)?;
+        let data = self.runtime.block_on(self.client.get_account_data(&CLOCK_SYSVAR)).map_err(map_client_error)?;
         // Clock sysvar layout: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
         let word = |i: usize| u64::from_le_bytes(data[i * 8..i * 8 + 8].try_into().unwrap());
         Ok(ChainClock { slot: word(0), unix_timestamp: word(4) as i64 })
@@ -87,10 +84,7 @@ impl Chain for RpcChain {
             .runtime
             .block_on(self.client.get_program_ui_accounts_with_config(&margin_engine::ID, config))
             .map_err(map_client_error)?;
-        Ok(accounts
-            .into_iter()
-            .filter_map(|(key, ui)| ui.data.decode().map(|data| (key, data)))
-            .collect())
+        Ok(accounts.into_iter().filter_map(|(key, ui)| ui.data.decode().map(|data| (key, data))).collect())
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {

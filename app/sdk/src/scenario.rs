@@ -66,7 +66,11 @@ pub fn interpolate(points: &[Waypoint], step_seconds: u64) -> Vec<(u64, f64)> {
             seg += 1;
         }
         let (a, b) = (&points[seg], &points[(seg + 1).min(points.len() - 1)]);
-        let w = if b.seconds > a.seconds { (t.saturating_sub(a.seconds)) as f64 / (b.seconds - a.seconds) as f64 } else { 0.0 };
+        let w = if b.seconds > a.seconds {
+            (t.saturating_sub(a.seconds)) as f64 / (b.seconds - a.seconds) as f64
+        } else {
+            0.0
+        };
         out.push((t, a.price + (b.price - a.price) * w.clamp(0.0, 1.0)));
         t += step_seconds.max(1);
     }

@@ -62,7 +62,8 @@ mod tests {
         let g = garch(3, 10, 86_400);
         assert_eq!(g.len(), 8_641);
         // The shock a third of the way in starts a cluster: returns after it are wider.
-        let spread = |w: &[(u64, f64)]| w.windows(2).map(|x| (x[1].1 / x[0].1).ln().abs()).sum::<f64>() / w.len() as f64;
+        let spread =
+            |w: &[(u64, f64)]| w.windows(2).map(|x| (x[1].1 / x[0].1).ln().abs()).sum::<f64>() / w.len() as f64;
         assert!(spread(&g[2_900..3_300]) > spread(&g[1_000..1_400]));
     }
 }

@@ -20,13 +20,16 @@ pub struct Scenario {
 /// (`jump-diffusion`, `garch`). CSV paths are interpolated to `step_seconds` with seeded noise.
 pub fn load_scenario(spec: &str, step_seconds: u64, seed: u64, hours: Option<f64>) -> Result<Scenario, String> {
     let mut scenario = match spec {
-        "jump-diffusion" => Scenario { name: spec.into(), path: generators::jump_diffusion(seed, step_seconds, 86_400) },
+        "jump-diffusion" => {
+            Scenario { name: spec.into(), path: generators::jump_diffusion(seed, step_seconds, 86_400) }
+        }
         "garch" => Scenario { name: spec.into(), path: generators::garch(seed, step_seconds, 86_400) },
         path => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
             let points = margin_engine_sdk::scenario::parse(&text).map_err(|e| format!("{path}: {e}"))?;
             let smooth = margin_engine_sdk::scenario::interpolate(&points, step_seconds);
-            let name = std::path::Path::new(path).file_stem().map_or(path.to_string(), |s| s.to_string_lossy().into_owned());
+            let name =
+                std::path::Path::new(path).file_stem().map_or(path.to_string(), |s| s.to_string_lossy().into_owned());
             // 0.05% per 10 s of background noise, scaled to the step, plus clustering where the
             // path moves fast.
             let base = 0.0005 * (step_seconds as f64 / 10.0).sqrt();

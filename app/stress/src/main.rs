@@ -83,7 +83,10 @@ fn main() {
             let bar = ProgressBar::new(scenario.path.len() as u64);
             bar.set_style(ProgressStyle::with_template("{msg:32} [{bar:40}] {pos}/{len} steps {elapsed}").unwrap());
             bar.set_message(format!("{} / {}", scenario.name, preset.name()));
-            let result = run(&scenario, preset, &RunConfig { sample_every_steps: sample_every, ..cfg.clone() }, |i, _| bar.set_position(i as u64));
+            let result =
+                run(&scenario, preset, &RunConfig { sample_every_steps: sample_every, ..cfg.clone() }, |i, _| {
+                    bar.set_position(i as u64)
+                });
             bar.finish_and_clear();
             let s = &result.summary;
             println!(

@@ -30,7 +30,13 @@ pub struct Population {
 
 /// Opens every trader's position at `price_1e6` (a whole number of `step` base units) against the
 /// liquidity providers in turn. Traders whose size rounds to nothing stay flat.
-pub fn build(env: &mut TestEnv<NativeBackend>, specs: &[TraderSpec], price_1e6: u64, step: u64, tick: u64) -> Population {
+pub fn build(
+    env: &mut TestEnv<NativeBackend>,
+    specs: &[TraderSpec],
+    price_1e6: u64,
+    step: u64,
+    tick: u64,
+) -> Population {
     let filler = env.new_trader(0);
     let lps: Vec<Trader> = (0..4).map(|_| env.new_trader(u64::MAX / 8)).collect();
     let total: u64 = specs.iter().map(|s| s.collateral).sum();
@@ -51,8 +57,14 @@ pub fn build(env: &mut TestEnv<NativeBackend>, specs: &[TraderSpec], price_1e6: 
             let side = if spec.long { BID } else { ASK };
             // A trader at the edge of initial margin may be refused: it then stays flat.
             let _ = env.trade(&filler, &t, lp, 0, side, price, base);
-            let _ = env.send(margin_engine_sdk::instructions::cancel_all_orders(t.owner, t.margin_account, None), &[&t.keypair]);
-            let _ = env.send(margin_engine_sdk::instructions::cancel_all_orders(lp.owner, lp.margin_account, None), &[&lp.keypair]);
+            let _ = env.send(
+                margin_engine_sdk::instructions::cancel_all_orders(t.owner, t.margin_account, None),
+                &[&t.keypair],
+            );
+            let _ = env.send(
+                margin_engine_sdk::instructions::cancel_all_orders(lp.owner, lp.margin_account, None),
+                &[&lp.keypair],
+            );
         }
         traders.push(t);
     }

@@ -42,7 +42,12 @@ impl Preset {
             size_premium_factor: 0,
             ..default_risk()
         };
-        let no_breaker = RiskParams { breaker_soft_band: 890_000, breaker_hard_band: 900_000, oracle_divergence_limit: 900_000, ..base };
+        let no_breaker = RiskParams {
+            breaker_soft_band: 890_000,
+            breaker_hard_band: 900_000,
+            oracle_divergence_limit: 900_000,
+            ..base
+        };
         match self {
             Preset::Naive => RiskParams {
                 liquidation_throttle_initial: 1_000_000,

@@ -23,21 +23,31 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Vec<String>> 
         writeln!(md, "\n## {scenario}\n").unwrap();
         writeln!(md, "| metric | {} |", runs.iter().map(|r| r.preset.name()).collect::<Vec<_>>().join(" | ")).unwrap();
         writeln!(md, "|---|{}", "---:|".repeat(runs.len())).unwrap();
-        let row = |name: &str, f: &dyn Fn(&RunResult) -> String| format!("| {name} | {} |\n", runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(" | "));
+        let row = |name: &str, f: &dyn Fn(&RunResult) -> String| {
+            format!("| {name} | {} |\n", runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(" | "))
+        };
         md += &row("traders", &|r| r.summary.traders.to_string());
-        md += &row("liquidations, partial / full", &|r| format!("{} / {}", r.summary.liquidations_partial, r.summary.liquidations_full));
+        md += &row("liquidations, partial / full", &|r| {
+            format!("{} / {}", r.summary.liquidations_partial, r.summary.liquidations_full)
+        });
         md += &row("accounts wiped out", &|r| r.summary.accounts_wiped_out.to_string());
         md += &row("bad debt ($)", &|r| format!("{:.0}", r.summary.bad_debt));
-        md += &row("insurance fund start → end ($)", &|r| format!("{:.0} → {:.0}", r.summary.insurance_fund_start, r.summary.insurance_fund_end));
+        md += &row("insurance fund start → end ($)", &|r| {
+            format!("{:.0} → {:.0}", r.summary.insurance_fund_start, r.summary.insurance_fund_end)
+        });
         md += &row("insurance paid out ($)", &|r| format!("{:.0}", r.summary.insurance_paid));
         md += &row("insurance drawdown ($)", &|r| format!("{:.0}", r.summary.insurance_drawdown));
         md += &row("ADL notional ($)", &|r| format!("{:.0}", r.summary.adl_notional));
         md += &row("socialised loss ($)", &|r| format!("{:.2}", r.summary.socialized_loss));
         md += &row("breaker trips", &|r| r.summary.breaker_trips.to_string());
-        md += &row("hours reduce-only / halted", &|r| format!("{:.1} / {:.1}", r.summary.hours_reduce_only, r.summary.hours_halted));
+        md += &row("hours reduce-only / halted", &|r| {
+            format!("{:.1} / {:.1}", r.summary.hours_reduce_only, r.summary.hours_halted)
+        });
         md += &row("peak margin multiplier", &|r| format!("{:.2}", r.summary.peak_multiplier));
         md += &row("transactions", &|r| r.summary.transactions.to_string());
-        md += &row("steps (conservation checks)", &|r| format!("{} ({})", r.summary.steps, r.summary.conservation_checks));
+        md += &row("steps (conservation checks)", &|r| {
+            format!("{} ({})", r.summary.steps, r.summary.conservation_checks)
+        });
         md += &row("wall time (s), tx/s", &|r| format!("{:.1}, {:.0}", r.wall_seconds, r.transactions_per_second));
         if fonts {
             let file = format!("{scenario}.png");
@@ -79,7 +89,10 @@ fn chart(path: &Path, scenario: &str, runs: &[&RunResult]) -> Result<(), Box<dyn
         ("initial-margin multiplier", |s| s.multiplier),
     ];
     for (panel, (title, pick)) in panels.iter().zip(series) {
-        let (lo, hi) = runs.iter().flat_map(|r| r.samples.iter().map(pick)).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = runs
+            .iter()
+            .flat_map(|r| r.samples.iter().map(pick))
+            .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
         let pad = ((hi - lo) * 0.05).max(1e-9);
         let mut c = ChartBuilder::on(panel)
             .caption(title, ("sans-serif", 20))
@@ -94,7 +107,11 @@ fn chart(path: &Path, scenario: &str, runs: &[&RunResult]) -> Result<(), Box<dyn
                 .label(r.preset.name())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         }
-        c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw()?;
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
     }
     root.present()?;
     Ok(())

@@ -32,7 +32,14 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self { accounts: 1_000, seed: 1, step_seconds: 10, keeper_every_steps: 1, keeper_capital_share: 0.5, sample_every_steps: 10 }
+        Self {
+            accounts: 1_000,
+            seed: 1,
+            step_seconds: 10,
+            keeper_every_steps: 1,
+            keeper_capital_share: 0.5,
+            sample_every_steps: 10,
+        }
     }
 }
 
@@ -87,7 +94,12 @@ const SLOT_MS: u64 = 400;
 pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: impl FnMut(usize, usize)) -> RunResult {
     let started = Instant::now();
     let mut env = TestEnv::new(NativeBackend::new());
-    let risk = margin_engine::state::RiskParams { tick_size: 1, step_size: BASE as u64 / 100, min_order_size: BASE as u64 / 100, ..preset.risk() };
+    let risk = margin_engine::state::RiskParams {
+        tick_size: 1,
+        step_size: BASE as u64 / 100,
+        min_order_size: BASE as u64 / 100,
+        ..preset.risk()
+    };
     let p0 = to_price_1e6(scenario.path[0].1);
     env.add_market("PERP", p0 as i64, risk);
     let specs = population::traders(cfg.seed, cfg.accounts);
@@ -162,11 +174,8 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
     // Full scan once at the end: account by account, not just the aggregates.
     keeper.chain.assert_conservation();
     let final_price = to_price_1e6(scenario.path.last().unwrap().1);
-    summary.accounts_wiped_out = pop
-        .traders
-        .iter()
-        .filter(|t| keeper.chain.health(t.margin_account, &[(0, final_price)]).equity() <= 0)
-        .count();
+    summary.accounts_wiped_out =
+        pop.traders.iter().filter(|t| keeper.chain.health(t.margin_account, &[(0, final_price)]).equity() <= 0).count();
     let market = keeper.chain.market(0);
     let m = keeper.metrics;
     summary.liquidations_full = m.liquidations_full;

@@ -22,7 +22,10 @@ fn a_short_crash_under_every_preset() {
     assert!(naive.liquidations_full > 0 && naive.liquidations_partial == 0, "naive closes whole positions: {naive:?}");
     assert!(drift.liquidations_partial > 0 && full.liquidations_partial > 0, "the other presets liquidate partially");
     assert_eq!(naive.insurance_fund_start, 0.0, "naive has no insurance fund");
-    assert!(full.peak_multiplier > 1.0 && drift.peak_multiplier == 1.0, "only the full preset scales margin with volatility");
+    assert!(
+        full.peak_multiplier > 1.0 && drift.peak_multiplier == 1.0,
+        "only the full preset scales margin with volatility"
+    );
 }
 
 #[test]

@@ -66,5 +66,4 @@ pub const MAX_CONFIDENCE_RATIO: u32 = 100_000;
 /// Program that owns Pyth `PriceUpdateV2` accounts.
 pub const PYTH_RECEIVER_PROGRAM_ID: anchor_lang::prelude::Pubkey = pyth_solana_receiver_sdk::ID;
 /// Program that owns Switchboard On-Demand pull feeds.
-pub const SWITCHBOARD_ON_DEMAND_PROGRAM_ID: anchor_lang::prelude::Pubkey =
-    switchboard_on_demand::ON_DEMAND_MAINNET_PID;
+pub const SWITCHBOARD_ON_DEMAND_PROGRAM_ID: anchor_lang::prelude::Pubkey = switchboard_on_demand::ON_DEMAND_MAINNET_PID;

@@ -6,14 +6,14 @@
 //! a stale oracle elsewhere cannot block it.
 use anchor_lang::prelude::*;
 
+use crate::constants::MAX_POSITIONS;
+use crate::controller::market::effective_mode;
 use crate::error::ErrorCode;
+use crate::math::breaker::HALTED;
 use crate::math::margin::{compute_health, HealthReport, MarginParams, PositionRisk};
 use crate::math::position::{funding_owed, side_index};
-use crate::controller::market::effective_mode;
-use crate::math::breaker::HALTED;
 use crate::oracle::{self, AcceptedPrice, OracleAction};
 use crate::state::{MarginAccount, Market, PerpPosition};
-use crate::constants::MAX_POSITIONS;
 
 /// Two accounts' worth of markets (a fill touches a taker and a maker).
 pub const MAX_CACHED_MARKETS: usize = 2 * MAX_POSITIONS;

@@ -27,7 +27,12 @@ pub mod margin_engine {
         instructions::initialize_exchange::handle_initialize_exchange(ctx, config)
     }
 
-    pub fn create_market(ctx: Context<CreateMarket>, name: [u8; 16], oracle: OracleConfig, risk: RiskParams) -> Result<()> {
+    pub fn create_market(
+        ctx: Context<CreateMarket>,
+        name: [u8; 16],
+        oracle: OracleConfig,
+        risk: RiskParams,
+    ) -> Result<()> {
         instructions::create_market::handle_create_market(ctx, name, oracle, risk)
     }
 

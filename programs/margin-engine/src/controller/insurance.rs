@@ -31,7 +31,8 @@ pub fn available_for(market: &mut Market, fund_balance: u64, slot: u64) -> u64 {
 }
 
 pub fn record_draw(market: &mut Market, amount: u64) -> Result<()> {
-    market.insurance_drawn_in_period = market.insurance_drawn_in_period.checked_add(amount).ok_or(ErrorCode::MathOverflow)?;
+    market.insurance_drawn_in_period =
+        market.insurance_drawn_in_period.checked_add(amount).ok_or(ErrorCode::MathOverflow)?;
     Ok(())
 }
 

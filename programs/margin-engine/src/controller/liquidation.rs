@@ -26,7 +26,13 @@ pub struct LiquidationPlan {
 
 /// Plans the next liquidation call on `target` in `market` at `slot`, after its orders are
 /// cancelled (maintenance health ignores orders, so cancelling first changes nothing here).
-pub fn plan(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: u64, max_base: u64) -> Result<LiquidationPlan> {
+pub fn plan(
+    target: &MarginAccount,
+    market: &Market,
+    prices: &PriceCache,
+    slot: u64,
+    max_base: u64,
+) -> Result<LiquidationPlan> {
     require!(!target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::AccountBankrupt);
     let health = account_health(target, prices)?;
     let flagged = target.has_flag(margin_account_flags::BEING_LIQUIDATED);
@@ -50,7 +56,8 @@ pub fn plan(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: 
     let risk = &market.risk;
     let idle = slot.saturating_sub(start.max(target.last_liquidation_slot));
     let fee_rate = liquidator_fee_rate(risk.liquidation_fee, risk.maintenance_margin_ratio, risk.insurance_fee, idle);
-    let maintenance_ratio = margin_ratio(&market.margin_params(), position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
+    let maintenance_ratio =
+        margin_ratio(&market.margin_params(), position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
     let step = plan_step(&LiquidationInputs {
         position_base_abs: position.base_amount.unsigned_abs(),
         price,
@@ -60,7 +67,11 @@ pub fn plan(target: &MarginAccount, market: &Market, prices: &PriceCache, slot: 
         insurance_fee: risk.insurance_fee,
         deficit: health.liquidation_health.min(0).unsigned_abs(),
         equity: health.equity(),
-        throttle_share: throttle_share(risk.liquidation_throttle_initial, risk.liquidation_throttle_per_slot, slot - start),
+        throttle_share: throttle_share(
+            risk.liquidation_throttle_initial,
+            risk.liquidation_throttle_per_slot,
+            slot - start,
+        ),
         max_base,
         step_size: risk.step_size,
     })?;

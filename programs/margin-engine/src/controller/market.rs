@@ -3,9 +3,9 @@
 use anchor_lang::prelude::*;
 
 use crate::events::{BreakerReset, BreakerTripped, RegimeChanged};
-use crate::math::volatility;
 use crate::math::breaker::{implied_status, step, Transition};
 use crate::math::funding::update_twap;
+use crate::math::volatility;
 use crate::oracle::AcceptedPrice;
 use crate::state::Market;
 
@@ -30,7 +30,8 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
             slot,
         });
     }
-    let (next, transition) = step(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
+    let (next, transition) =
+        step(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
     market.set_breaker_state(&next);
     match transition {
         Some(Transition::Tripped { from, to }) => {

@@ -5,3 +5,4 @@ pub mod liquidation;
 pub mod market;
 pub mod orders;
 pub mod position;
+pub mod vault;

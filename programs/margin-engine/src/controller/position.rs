@@ -13,7 +13,12 @@ pub fn adjust_collateral(account: &mut MarginAccount, exchange: &mut Exchange, d
 
 /// Settles the position's funding into collateral; the market's funding pool takes the other
 /// side. Returns the amount credited (negative = paid).
-pub fn settle_funding(account: &mut MarginAccount, slot: usize, market: &mut Market, exchange: &mut Exchange) -> Result<i64> {
+pub fn settle_funding(
+    account: &mut MarginAccount,
+    slot: usize,
+    market: &mut Market,
+    exchange: &mut Exchange,
+) -> Result<i64> {
     let position = account.positions[slot];
     let index = side_index(position.base_amount, market.cumulative_funding_long, market.cumulative_funding_short);
     let owed = funding_owed(position.base_amount, index, position.last_cumulative_funding)?;

@@ -5,13 +5,13 @@ use crate::constants::*;
 use crate::controller::insurance::require_fund_exhausted;
 use crate::controller::market::{effective_mode, on_price};
 use crate::controller::position::apply_fill;
-use crate::math::breaker::HALTED;
 use crate::error::ErrorCode;
 use crate::events::AutoDeleveraged;
 use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
 use crate::math::adl::{adl_score, bankruptcy_price, clamp_to_band};
-use crate::math::margin::{notional_up, unrealized_pnl};
+use crate::math::breaker::HALTED;
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
+use crate::math::margin::{notional_up, unrealized_pnl};
 use crate::math::trading::trade_quote;
 use crate::oracle::{self, OracleAction};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
@@ -69,7 +69,11 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     let target_slot = target.position_index(market_index).ok_or(ErrorCode::NoPositionInMarket)?;
     let target_base = target.positions[target_slot].base_amount;
     require!(target_base != 0, ErrorCode::NoPositionInMarket);
-    let adl_price = clamp_to_band(bankruptcy_price(oracle_price, target_base, health.equity())?, oracle_price, market.risk.adl_price_band);
+    let adl_price = clamp_to_band(
+        bankruptcy_price(oracle_price, target_base, health.equity())?,
+        oracle_price,
+        market.risk.adl_price_band,
+    );
     let snapshot = *prices.get(market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
     let at_adl_price = MarketSnapshot { price: adl_price, ..snapshot };
 
@@ -91,7 +95,8 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         let at_oracle = position_risk(&position, &snapshot)?;
         let pnl = unrealized_pnl(&at_oracle)?;
         let notional = notional_up(position.base_amount, oracle_price)?;
-        let score = adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, candidate.collateral as i128 + pnl);
+        let score =
+            adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, candidate.collateral as i128 + pnl);
         require!(score >= market.risk.adl_min_score as u64, ErrorCode::CandidateBelowThreshold);
         require!(score <= previous_score, ErrorCode::CandidatesOutOfOrder);
         previous_score = score;
@@ -109,8 +114,10 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
         remaining -= take;
         market.adl_base_total = market.adl_base_total.checked_add(take).ok_or(ErrorCode::MathOverflow)?;
-        let absorbed = mul_div_u128(take as u128, adl_price.abs_diff(oracle_price) as u128, BASE_PRECISION as u128, Rounding::Up)?;
-        market.adl_loss_total = market.adl_loss_total.checked_add(u128_to_u64(absorbed)?).ok_or(ErrorCode::MathOverflow)?;
+        let absorbed =
+            mul_div_u128(take as u128, adl_price.abs_diff(oracle_price) as u128, BASE_PRECISION as u128, Rounding::Up)?;
+        market.adl_loss_total =
+            market.adl_loss_total.checked_add(u128_to_u64(absorbed)?).ok_or(ErrorCode::MathOverflow)?;
         emit!(AutoDeleveraged {
             target: accounts.target.key(),
             candidate: *info.key,

@@ -4,7 +4,7 @@ use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::MarketCreated;
 use crate::math::volatility::VolState;
-use crate::state::{validate_market_name, market_status, Exchange, Market, OracleConfig, RiskParams};
+use crate::state::{market_status, validate_market_name, Exchange, Market, OracleConfig, RiskParams};
 
 #[derive(Accounts)]
 pub struct CreateMarket<'info> {

@@ -22,6 +22,12 @@ pub fn handle_execute_risk_update(ctx: Context<ExecuteRiskUpdate>) -> Result<()>
     let old = market.risk;
     market.risk = new;
     market.has_pending_risk = 0;
-    emit!(RiskParamsChanged { market_index: market.market_index, old, new, applied: true, ready_slot: market.pending_risk_ready_slot });
+    emit!(RiskParamsChanged {
+        market_index: market.market_index,
+        old,
+        new,
+        applied: true,
+        ready_slot: market.pending_risk_ready_slot
+    });
     Ok(())
 }

@@ -1,12 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
+use crate::controller::market::{effective_mode, on_price};
 use crate::controller::orders::reduce_order;
 use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::OrderFilled;
-use crate::controller::market::{effective_mode, on_price};
 use crate::health::{account_health, MarketSnapshot, PriceCache};
 use crate::math::breaker::{HALTED, NORMAL};
 use crate::math::funding::update_twap;
@@ -94,8 +95,10 @@ pub fn handle_fill_orders<'info>(
         (-signed_base, received as i64, signed_base, -(paid as i64))
     };
     let open_interest_before = market.open_interest_long;
-    let (taker_old, taker_new) = apply_fill(&mut taker, taker_pos, &mut market, &mut exchange, taker_delta, taker_quote)?;
-    let (maker_old, maker_new) = apply_fill(&mut maker, maker_pos, &mut market, &mut exchange, maker_delta, maker_quote)?;
+    let (taker_old, taker_new) =
+        apply_fill(&mut taker, taker_pos, &mut market, &mut exchange, taker_delta, taker_quote)?;
+    let (maker_old, maker_new) =
+        apply_fill(&mut maker, maker_pos, &mut market, &mut exchange, maker_delta, maker_quote)?;
     reduce_order(&mut taker, taker_slot, base)?;
     reduce_order(&mut maker, maker_slot, base)?;
     // Reduce-only market: a fill may only shrink both positions.
@@ -149,20 +152,14 @@ pub fn handle_fill_orders<'info>(
         adjust_collateral(&mut filler, &mut exchange, filler_reward as i64)?;
     }
     drop(exchange);
-    if insurance > 0 {
-        token::transfer(
-            CpiContext::new_with_signer(
-                accounts.token_program.key(),
-                Transfer {
-                    from: accounts.collateral_vault.to_account_info(),
-                    to: accounts.insurance_vault.to_account_info(),
-                    authority: accounts.exchange.to_account_info(),
-                },
-                &[&[EXCHANGE_SEED, &[bump]]],
-            ),
-            insurance,
-        )?;
-    }
+    transfer_from_vault(
+        &accounts.token_program.to_account_info(),
+        accounts.collateral_vault.to_account_info(),
+        accounts.insurance_vault.to_account_info(),
+        accounts.exchange.to_account_info(),
+        bump,
+        insurance,
+    )?;
     emit!(OrderFilled {
         market_index,
         taker: accounts.taker.key(),

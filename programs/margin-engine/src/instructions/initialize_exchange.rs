@@ -44,7 +44,9 @@ pub struct InitializeExchange<'info> {
 
 pub fn handle_initialize_exchange(ctx: Context<InitializeExchange>, config: ExchangeConfig) -> Result<()> {
     require!(
-        config.insurance_unstake_cooldown_slots > 0 && config.risk_timelock_slots > 0 && config.risk_timelock_slots <= MAX_RISK_TIMELOCK_SLOTS,
+        config.insurance_unstake_cooldown_slots > 0
+            && config.risk_timelock_slots > 0
+            && config.risk_timelock_slots <= MAX_RISK_TIMELOCK_SLOTS,
         ErrorCode::MarketParamOutOfBounds
     );
     let guardian = config.guardian;
@@ -61,10 +63,6 @@ pub fn handle_initialize_exchange(ctx: Context<InitializeExchange>, config: Exch
     exchange.bump = ctx.bumps.exchange;
     exchange.collateral_vault_bump = ctx.bumps.collateral_vault;
     exchange.insurance_vault_bump = ctx.bumps.insurance_vault;
-    emit!(ExchangeInitialized {
-        authority: exchange.authority,
-        guardian,
-        collateral_mint: exchange.collateral_mint,
-    });
+    emit!(ExchangeInitialized { authority: exchange.authority, guardian, collateral_mint: exchange.collateral_mint });
     Ok(())
 }

@@ -1,13 +1,14 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
 use crate::controller::liquidation::{plan, LiquidationOutcome};
+use crate::controller::market::on_price;
 use crate::controller::orders::cancel_orders;
 use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::{AccountWentBankrupt, LiquidationEnded, LiquidationStepped};
-use crate::controller::market::on_price;
 use crate::health::{account_health, MarketSnapshot, PriceCache};
 use crate::math::fixed::i128_to_i64;
 use crate::math::position::is_risk_reducing;
@@ -75,7 +76,11 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
         LiquidationOutcome::Bankrupt => {
             target.flags = (target.flags | margin_account_flags::BANKRUPT) & !margin_account_flags::BEING_LIQUIDATED;
             market.last_bad_debt_slot = clock.slot;
-            emit!(AccountWentBankrupt { target: accounts.target.key(), equity: i128_to_i64(plan.health.equity())?, slot: clock.slot });
+            emit!(AccountWentBankrupt {
+                target: accounts.target.key(),
+                equity: i128_to_i64(plan.health.equity())?,
+                slot: clock.slot
+            });
             return Ok(());
         }
         LiquidationOutcome::Step { step, fee_rate, position_base } => (step, fee_rate, position_base),
@@ -118,20 +123,14 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     let bump = exchange.bump;
     let market_index = market.market_index;
     drop((target, liquidator, market, exchange));
-    if step.insurance_fee > 0 {
-        token::transfer(
-            CpiContext::new_with_signer(
-                accounts.token_program.key(),
-                Transfer {
-                    from: accounts.collateral_vault.to_account_info(),
-                    to: accounts.insurance_vault.to_account_info(),
-                    authority: accounts.exchange.to_account_info(),
-                },
-                &[&[EXCHANGE_SEED, &[bump]]],
-            ),
-            step.insurance_fee,
-        )?;
-    }
+    transfer_from_vault(
+        &accounts.token_program.to_account_info(),
+        accounts.collateral_vault.to_account_info(),
+        accounts.insurance_vault.to_account_info(),
+        accounts.exchange.to_account_info(),
+        bump,
+        step.insurance_fee,
+    )?;
     emit!(LiquidationStepped {
         target: accounts.target.key(),
         liquidator: accounts.liquidator_account.key(),

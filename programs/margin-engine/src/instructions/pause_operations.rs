@@ -25,6 +25,10 @@ pub fn handle_pause_operations(ctx: Context<PauseOperations>, operations: u16) -
     let mut exchange = ctx.accounts.exchange.load_mut()?;
     let before = exchange.paused_operations;
     exchange.paused_operations |= operations;
-    emit!(OperationsChanged { by: ctx.accounts.signer.key(), paused_before: before, paused_after: exchange.paused_operations });
+    emit!(OperationsChanged {
+        by: ctx.accounts.signer.key(),
+        paused_before: before,
+        paused_after: exchange.paused_operations
+    });
     Ok(())
 }

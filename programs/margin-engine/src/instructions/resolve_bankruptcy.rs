@@ -1,15 +1,16 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
 use crate::controller::insurance::{available_for, exceeds_drawdown, record_draw};
 use crate::controller::market::on_price;
-use crate::events::InsuranceDrawdownTripped;
-use crate::math::breaker::HALTED;
 use crate::controller::position::adjust_collateral;
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::BankruptcyResolved;
+use crate::events::InsuranceDrawdownTripped;
 use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
+use crate::math::breaker::HALTED;
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
 use crate::math::margin::notional_up;
 use crate::oracle::{self, OracleAction};
@@ -64,7 +65,14 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     if health.equity() >= 0 {
         // Prices recovered: nothing to pay.
         target.flags &= !margin_account_flags::BANKRUPT;
-        emit!(BankruptcyResolved { target: accounts.target.key(), market_index, deficit: 0, covered: 0, bounty: 0, fully_covered: true });
+        emit!(BankruptcyResolved {
+            target: accounts.target.key(),
+            market_index,
+            deficit: 0,
+            covered: 0,
+            bounty: 0,
+            fully_covered: true
+        });
         return Ok(());
     }
     let deficit = u128_to_u64(health.equity().unsigned_abs())?;
@@ -83,7 +91,8 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let total = covered + RESOLVE_BANKRUPTCY_BOUNTY;
     record_draw(&mut market, total)?;
     market.insurance_paid_total = market.insurance_paid_total.checked_add(total).ok_or(ErrorCode::MathOverflow)?;
-    market.insurance_deficit_total = market.insurance_deficit_total.checked_add(covered.min(deficit)).ok_or(ErrorCode::MathOverflow)?;
+    market.insurance_deficit_total =
+        market.insurance_deficit_total.checked_add(covered.min(deficit)).ok_or(ErrorCode::MathOverflow)?;
     // Insurance drawdown breaker: paying out more than its share of the fund this period sets the
     // market reduce-only until the period ends.
     if exceeds_drawdown(&market) && market.status & market_status::INSURANCE_DRAWDOWN == 0 {
@@ -107,16 +116,12 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         adjust_collateral(&mut keeper, &mut exchange, RESOLVE_BANKRUPTCY_BOUNTY as i64)?;
     }
     drop((exchange, market));
-    token::transfer(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            Transfer {
-                from: accounts.insurance_vault.to_account_info(),
-                to: accounts.collateral_vault.to_account_info(),
-                authority: accounts.exchange.to_account_info(),
-            },
-            &[&[EXCHANGE_SEED, &[bump]]],
-        ),
+    transfer_from_vault(
+        &accounts.token_program.to_account_info(),
+        accounts.insurance_vault.to_account_info(),
+        accounts.collateral_vault.to_account_info(),
+        accounts.exchange.to_account_info(),
+        bump,
         total,
     )?;
     emit!(BankruptcyResolved {

@@ -18,6 +18,10 @@ pub fn handle_resume_operations(ctx: Context<ResumeOperations>, operations: u16)
     let mut exchange = ctx.accounts.exchange.load_mut()?;
     let before = exchange.paused_operations;
     exchange.paused_operations &= !operations;
-    emit!(OperationsChanged { by: ctx.accounts.authority.key(), paused_before: before, paused_after: exchange.paused_operations });
+    emit!(OperationsChanged {
+        by: ctx.accounts.authority.key(),
+        paused_before: before,
+        paused_after: exchange.paused_operations
+    });
     Ok(())
 }

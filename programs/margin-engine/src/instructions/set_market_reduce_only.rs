@@ -31,6 +31,11 @@ pub fn handle_set_market_reduce_only(ctx: Context<SetMarketReduceOnly>, reduce_o
     } else {
         market.status &= !market_status::REDUCE_ONLY;
     }
-    emit!(MarketStatusChanged { market_index: market.market_index, by: ctx.accounts.signer.key(), status_before: before, status_after: market.status });
+    emit!(MarketStatusChanged {
+        market_index: market.market_index,
+        by: ctx.accounts.signer.key(),
+        status_before: before,
+        status_after: market.status
+    });
     Ok(())
 }

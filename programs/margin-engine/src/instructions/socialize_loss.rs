@@ -40,14 +40,21 @@ pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
 
     let loss = target.collateral.unsigned_abs();
     let delta = socialized_loss_index_delta(loss, market.open_interest_long, market.open_interest_short)?;
-    market.cumulative_funding_long = market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
-    market.cumulative_funding_short = market.cumulative_funding_short.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_long =
+        market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_short =
+        market.cumulative_funding_short.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
     // The pool pays the loss now and is refilled as every position settles its share.
     market.funding_pool = market.funding_pool.checked_sub(loss as i64).ok_or(ErrorCode::MathOverflow)?;
     market.socialized_loss_total = market.socialized_loss_total.checked_add(loss).ok_or(ErrorCode::MathOverflow)?;
     market.last_bad_debt_slot = slot;
     adjust_collateral(&mut target, &mut exchange, loss as i64)?;
     target.flags &= !margin_account_flags::BANKRUPT;
-    emit!(LossSocialized { target: ctx.accounts.target.key(), market_index: market.market_index, loss, index_delta: delta });
+    emit!(LossSocialized {
+        target: ctx.accounts.target.key(),
+        market_index: market.market_index,
+        loss,
+        index_delta: delta
+    });
     Ok(())
 }

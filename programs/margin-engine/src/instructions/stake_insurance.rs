@@ -38,7 +38,8 @@ pub fn handle_stake_insurance(ctx: Context<StakeInsurance>, amount: u64) -> Resu
         }
         let shares = shares_for_deposit(amount, exchange.insurance_total_shares, balance)?;
         require!(shares > 0, ErrorCode::ZeroAmount);
-        exchange.insurance_total_shares = exchange.insurance_total_shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        exchange.insurance_total_shares =
+            exchange.insurance_total_shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
         let mut stake = ctx.accounts.stake.load_mut()?;
         stake.shares = stake.shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
         shares

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::Unstaked;
 use crate::math::insurance::value_of_shares;
@@ -41,20 +42,14 @@ pub fn handle_unstake_insurance(ctx: Context<UnstakeInsurance>) -> Result<()> {
         exchange.insurance_total_shares -= shares;
         (amount, shares, exchange.bump)
     };
-    if amount > 0 {
-        token::transfer(
-            CpiContext::new_with_signer(
-                ctx.accounts.token_program.key(),
-                Transfer {
-                    from: ctx.accounts.insurance_vault.to_account_info(),
-                    to: ctx.accounts.destination.to_account_info(),
-                    authority: ctx.accounts.exchange.to_account_info(),
-                },
-                &[&[EXCHANGE_SEED, &[bump]]],
-            ),
-            amount,
-        )?;
-    }
+    transfer_from_vault(
+        &ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.insurance_vault.to_account_info(),
+        ctx.accounts.destination.to_account_info(),
+        ctx.accounts.exchange.to_account_info(),
+        bump,
+        amount,
+    )?;
     emit!(Unstaked { owner: ctx.accounts.owner.key(), shares, amount });
     Ok(())
 }

@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
+use crate::controller::market::{effective_mode, on_price};
 use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
-use crate::controller::market::{effective_mode, on_price};
 use crate::math::breaker::HALTED;
 use crate::math::funding::{funding_payment, index_delta};
 use crate::oracle::{self, OracleAction};
@@ -42,8 +42,10 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
 
     let payment = funding_payment(market.mark_twap, market.oracle_twap, market.risk.max_funding_rate)?;
     let delta = index_delta(payment)?;
-    market.cumulative_funding_long = market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
-    market.cumulative_funding_short = market.cumulative_funding_short.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_long =
+        market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_short =
+        market.cumulative_funding_short.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
     market.last_funding_payment = payment;
     market.last_funding_slot = clock.slot;
     emit!(FundingUpdated {

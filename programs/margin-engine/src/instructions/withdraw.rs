@@ -1,12 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
 use crate::health::{account_health, position_risk, PriceCache};
-use crate::math::margin::unrealized_pnl;
 use crate::math::fixed::i128_to_i64;
+use crate::math::margin::unrealized_pnl;
 use crate::oracle::OracleAction;
 use crate::state::{paused_operations, Exchange, MarginAccount};
 
@@ -54,16 +55,12 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         require!(health.initial_health >= gated, ErrorCode::WithdrawalGatedByBadDebt);
         (account.collateral, i128_to_i64(health.initial_health)?)
     };
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.collateral_vault.to_account_info(),
-                to: ctx.accounts.destination.to_account_info(),
-                authority: ctx.accounts.exchange.to_account_info(),
-            },
-            &[&[EXCHANGE_SEED, &[exchange_bump]]],
-        ),
+    transfer_from_vault(
+        &ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.collateral_vault.to_account_info(),
+        ctx.accounts.destination.to_account_info(),
+        ctx.accounts.exchange.to_account_info(),
+        exchange_bump,
         amount,
     )?;
     emit!(CollateralWithdrawn {
@@ -80,7 +77,9 @@ fn gated_positive_pnl(account: &MarginAccount, prices: &PriceCache, slot: u64) -
     let mut gated = 0i128;
     for position in account.active_positions() {
         let snapshot = prices.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
-        if snapshot.last_bad_debt_slot != 0 && slot < snapshot.last_bad_debt_slot.saturating_add(BAD_DEBT_WITHDRAW_GATE_SLOTS) {
+        if snapshot.last_bad_debt_slot != 0
+            && slot < snapshot.last_bad_debt_slot.saturating_add(BAD_DEBT_WITHDRAW_GATE_SLOTS)
+        {
             gated += unrealized_pnl(&position_risk(position, snapshot)?)?.max(0);
         }
     }

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
+use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::ProtocolRevenueWithdrawn;
 use crate::math::insurance::{shares_to_burn, value_of_shares};
@@ -26,26 +27,27 @@ pub fn handle_withdraw_protocol_revenue(ctx: Context<WithdrawProtocolRevenue>, a
     let balance = ctx.accounts.insurance_vault.amount;
     let bump = {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
-        require!(balance.saturating_sub(amount) >= exchange.insurance_revenue_floor && amount <= balance, ErrorCode::InsuranceRevenueFloor);
+        require!(
+            balance.saturating_sub(amount) >= exchange.insurance_revenue_floor && amount <= balance,
+            ErrorCode::InsuranceRevenueFloor
+        );
         if exchange.insurance_total_shares > 0 {
-            let protocol_value = value_of_shares(exchange.insurance_protocol_shares, exchange.insurance_total_shares, balance)?;
+            let protocol_value =
+                value_of_shares(exchange.insurance_protocol_shares, exchange.insurance_total_shares, balance)?;
             require!(amount <= protocol_value, ErrorCode::InsuranceRevenueFloor);
-            let burn = shares_to_burn(amount, exchange.insurance_total_shares, balance)?.min(exchange.insurance_protocol_shares);
+            let burn = shares_to_burn(amount, exchange.insurance_total_shares, balance)?
+                .min(exchange.insurance_protocol_shares);
             exchange.insurance_protocol_shares -= burn;
             exchange.insurance_total_shares -= burn;
         }
         exchange.bump
     };
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Transfer {
-                from: ctx.accounts.insurance_vault.to_account_info(),
-                to: ctx.accounts.destination.to_account_info(),
-                authority: ctx.accounts.exchange.to_account_info(),
-            },
-            &[&[EXCHANGE_SEED, &[bump]]],
-        ),
+    transfer_from_vault(
+        &ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.insurance_vault.to_account_info(),
+        ctx.accounts.destination.to_account_info(),
+        ctx.accounts.exchange.to_account_info(),
+        bump,
         amount,
     )?;
     emit!(ProtocolRevenueWithdrawn { amount, fund_after: balance - amount });

@@ -18,10 +18,7 @@ pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReadin
 /// readers (keeper, SDK), which fetch and decode the account themselves.
 pub fn reading_from_update(config: &OracleConfig, update: &PriceUpdateV2) -> Result<OracleReading> {
     require!(update.price_message.feed_id == config.pyth_feed_id, ErrorCode::OracleFeedMismatch);
-    require!(
-        update.verification_level == VerificationLevel::Full,
-        ErrorCode::OracleNotFullyVerified
-    );
+    require!(update.verification_level == VerificationLevel::Full, ErrorCode::OracleNotFullyVerified);
     let msg = &update.price_message;
     Ok(OracleReading {
         price: scale_price(msg.price, msg.exponent)?,

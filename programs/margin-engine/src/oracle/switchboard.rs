@@ -33,5 +33,12 @@ pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReadin
     let price = i64::try_from(result.value / SCALE_DOWN).map_err(|_| ErrorCode::MathOverflow)?;
     let std_dev = result.std_dev.max(0);
     let confidence = u64::try_from((std_dev + SCALE_DOWN - 1) / SCALE_DOWN).map_err(|_| ErrorCode::MathOverflow)?;
-    Ok(OracleReading { price, confidence, publish_slot: result.slot, publish_time, ema_price: 0, source: OracleSource::Switchboard })
+    Ok(OracleReading {
+        price,
+        confidence,
+        publish_slot: result.slot,
+        publish_time,
+        ema_price: 0,
+        source: OracleSource::Switchboard,
+    })
 }

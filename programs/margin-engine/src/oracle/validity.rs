@@ -88,7 +88,14 @@ mod tests {
     }
 
     fn reading(price: i64, confidence: u64, slot: u64, time: i64) -> OracleReading {
-        OracleReading { price, confidence, publish_slot: slot, publish_time: time, ema_price: 0, source: OracleSource::Pyth }
+        OracleReading {
+            price,
+            confidence,
+            publish_slot: slot,
+            publish_time: time,
+            ema_price: 0,
+            source: OracleSource::Pyth,
+        }
     }
 
     #[test]

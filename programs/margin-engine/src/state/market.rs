@@ -96,10 +96,7 @@ pub struct RiskParams {
 impl RiskParams {
     /// Hard bounds no governance action can cross.
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.initial_margin_ratio > self.maintenance_margin_ratio,
-            ErrorCode::InitialNotAboveMaintenance
-        );
+        require!(self.initial_margin_ratio > self.maintenance_margin_ratio, ErrorCode::InitialNotAboveMaintenance);
         // Taking over a position must always improve the liquidated account's maintenance health,
         // even at the escalated fee (which stays below maintenance − insurance fee).
         require!(

@@ -57,7 +57,11 @@ pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, 
     if state.reference_price == 0 {
         return NORMAL;
     }
-    let reference = if slot >= state.window_start_slot.saturating_add(params.window_slots) { state.last_price } else { state.reference_price };
+    let reference = if slot >= state.window_start_slot.saturating_add(params.window_slots) {
+        state.last_price
+    } else {
+        state.reference_price
+    };
     let moved = relative_move(price, reference);
     let diverged = ema > 0 && relative_move(price, ema) > params.divergence_limit as u64;
     if diverged || moved > params.hard_band as u64 {
@@ -70,10 +74,22 @@ pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, 
 }
 
 /// Feeds one fresh price into the breaker.
-pub fn step(state: &BreakerState, params: &BreakerParams, price: u64, ema: u64, slot: u64) -> (BreakerState, Option<Transition>) {
+pub fn step(
+    state: &BreakerState,
+    params: &BreakerParams,
+    price: u64,
+    ema: u64,
+    slot: u64,
+) -> (BreakerState, Option<Transition>) {
     let mut s = *state;
     if s.reference_price == 0 {
-        s = BreakerState { status: NORMAL, reference_price: price, window_start_slot: slot, calm_since_slot: 0, last_price: price };
+        s = BreakerState {
+            status: NORMAL,
+            reference_price: price,
+            window_start_slot: slot,
+            calm_since_slot: 0,
+            last_price: price,
+        };
         return (s, None);
     }
     let implied = implied_status(&s, params, price, ema, slot);
@@ -93,7 +109,13 @@ pub fn step(state: &BreakerState, params: &BreakerParams, price: u64, ema: u64, 
             if s.calm_since_slot == 0 {
                 s.calm_since_slot = slot.max(1);
             } else if slot >= s.calm_since_slot.saturating_add(params.cooldown_slots) {
-                s = BreakerState { status: NORMAL, reference_price: price, window_start_slot: slot, calm_since_slot: 0, last_price: price };
+                s = BreakerState {
+                    status: NORMAL,
+                    reference_price: price,
+                    window_start_slot: slot,
+                    calm_since_slot: 0,
+                    last_price: price,
+                };
                 return (s, Some(Transition::Reset));
             }
         } else {
@@ -109,7 +131,13 @@ mod tests {
     use super::*;
 
     fn params() -> BreakerParams {
-        BreakerParams { soft_band: 50_000, hard_band: 150_000, window_slots: 100, cooldown_slots: 50, divergence_limit: 100_000 }
+        BreakerParams {
+            soft_band: 50_000,
+            hard_band: 150_000,
+            window_slots: 100,
+            cooldown_slots: 50,
+            divergence_limit: 100_000,
+        }
     }
 
     fn run(prices: &[(u64, u64)]) -> (BreakerState, Vec<Option<Transition>>) {
@@ -152,7 +180,13 @@ mod tests {
     fn slow_moves_across_windows_do_not_trip() {
         // −3% per window, twenty windows: never 5% within one window.
         let mut price = 1_000_000u64;
-        let prices: Vec<(u64, u64)> = (0..20).map(|i| { let p = price; price = price * 97 / 100; (1 + i * 101, p) }).collect();
+        let prices: Vec<(u64, u64)> = (0..20)
+            .map(|i| {
+                let p = price;
+                price = price * 97 / 100;
+                (1 + i * 101, p)
+            })
+            .collect();
         let (s, _) = run(&prices);
         assert_eq!(s.status, NORMAL);
     }

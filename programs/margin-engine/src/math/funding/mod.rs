@@ -12,7 +12,8 @@ pub fn update_twap(twap: u64, last_slot: u64, price: u64, now: u64, window: u64)
     }
     let elapsed = now.saturating_sub(last_slot).min(window) as u128;
     let weighted = (twap as u128) * (window as u128 - elapsed) + (price as u128) * elapsed;
-    mul_div_u128(weighted, 1, window as u128, Rounding::Down).and_then(|v| u64::try_from(v).map_err(|_| ErrorCode::MathOverflow))
+    mul_div_u128(weighted, 1, window as u128, Rounding::Down)
+        .and_then(|v| u64::try_from(v).map_err(|_| ErrorCode::MathOverflow))
 }
 
 /// Funding payment for one period per whole base, quote native: mark TWAP minus oracle TWAP,

@@ -85,13 +85,20 @@ pub fn base_to_restore(inputs: &LiquidationInputs) -> MathResult<u64> {
 /// and the liquidator's cap. Fees are charged on the moved notional and never push equity below 0.
 pub fn plan_step(inputs: &LiquidationInputs) -> MathResult<LiquidationStep> {
     let needed = base_to_restore(inputs)?;
-    let position_notional = mul_div_u128(inputs.position_base_abs as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?;
+    let position_notional =
+        mul_div_u128(inputs.position_base_abs as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?;
     // A 100% buffer is binary (close everything), as naive engines do.
-    let dust_position = position_notional <= DUST_NOTIONAL as u128 || inputs.liquidation_buffer as u64 >= RATIO_PRECISION;
+    let dust_position =
+        position_notional <= DUST_NOTIONAL as u128 || inputs.liquidation_buffer as u64 >= RATIO_PRECISION;
     let mut base = if dust_position { inputs.position_base_abs } else { round_up_to_step(needed, inputs.step_size) };
     base = base.min(inputs.position_base_abs);
     if !dust_position && inputs.deficit > DUST_NOTIONAL as u128 {
-        let allowed = u128_to_u64(mul_div_u128(inputs.position_base_abs as u128, inputs.throttle_share as u128, RATIO_PRECISION as u128, Rounding::Down)?)?;
+        let allowed = u128_to_u64(mul_div_u128(
+            inputs.position_base_abs as u128,
+            inputs.throttle_share as u128,
+            RATIO_PRECISION as u128,
+            Rounding::Down,
+        )?)?;
         // Never less than one step, so a throttled liquidation always makes progress.
         base = base.min(allowed.max(inputs.step_size.min(inputs.position_base_abs)));
     }
@@ -99,12 +106,21 @@ pub fn plan_step(inputs: &LiquidationInputs) -> MathResult<LiquidationStep> {
     if base < inputs.position_base_abs {
         base -= base % inputs.step_size.max(1);
     }
-    let notional = u128_to_u64(mul_div_u128(base as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?)?;
+    let notional =
+        u128_to_u64(mul_div_u128(base as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?)?;
     let available = inputs.equity.max(0) as u128;
-    let liquidator_fee = mul_div_u128(notional as u128, inputs.liquidator_fee as u128, RATIO_PRECISION as u128, Rounding::Down)?.min(available);
-    let insurance_fee = mul_div_u128(notional as u128, inputs.insurance_fee as u128, RATIO_PRECISION as u128, Rounding::Up)?
-        .min(available - liquidator_fee);
-    Ok(LiquidationStep { base, notional, liquidator_fee: u128_to_u64(liquidator_fee)?, insurance_fee: u128_to_u64(insurance_fee)? })
+    let liquidator_fee =
+        mul_div_u128(notional as u128, inputs.liquidator_fee as u128, RATIO_PRECISION as u128, Rounding::Down)?
+            .min(available);
+    let insurance_fee =
+        mul_div_u128(notional as u128, inputs.insurance_fee as u128, RATIO_PRECISION as u128, Rounding::Up)?
+            .min(available - liquidator_fee);
+    Ok(LiquidationStep {
+        base,
+        notional,
+        liquidator_fee: u128_to_u64(liquidator_fee)?,
+        insurance_fee: u128_to_u64(insurance_fee)?,
+    })
 }
 
 fn round_up_to_step(base: u64, step: u64) -> u64 {

@@ -113,24 +113,20 @@ pub fn size_premium(base_abs: u64, factor: u32) -> MathResult<u128> {
 pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> MathResult<u128> {
     let maintenance = scaled(params.maintenance_margin_ratio, params.maintenance_multiplier);
     let base_ratio = match kind {
-        HealthKind::Initial => scaled(params.initial_margin_ratio, params.initial_multiplier) + params.initial_addon as u128,
+        HealthKind::Initial => {
+            scaled(params.initial_margin_ratio, params.initial_multiplier) + params.initial_addon as u128
+        }
         HealthKind::Maintenance => maintenance,
         HealthKind::Liquidation => maintenance + params.liquidation_buffer as u128,
     };
-    let ratio = base_ratio
-        .checked_add(size_premium(base_abs, params.size_premium_factor)?)
-        .ok_or(ErrorCode::MathOverflow)?;
+    let ratio =
+        base_ratio.checked_add(size_premium(base_abs, params.size_premium_factor)?).ok_or(ErrorCode::MathOverflow)?;
     Ok(ratio.min(RATIO_PRECISION as u128))
 }
 
 /// |base| × price in quote native units, rounded up (used for requirements).
 pub fn notional_up(base_amount: i64, price: u64) -> MathResult<u128> {
-    mul_div_u128(
-        base_amount.unsigned_abs() as u128,
-        price as u128,
-        BASE_PRECISION as u128,
-        Rounding::Up,
-    )
+    mul_div_u128(base_amount.unsigned_abs() as u128, price as u128, BASE_PRECISION as u128, Rounding::Up)
 }
 
 /// Signed value of the base at `price`, rounded down (toward -inf: against the account).
@@ -176,8 +172,7 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult
         let liq_req = margin_requirement(pos, HealthKind::Liquidation)?;
 
         let maint_contribution = pnl.checked_sub(u128_to_i128(maint_req)?).ok_or(ErrorCode::MathOverflow)?;
-        let mut initial_contribution =
-            pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
+        let mut initial_contribution = pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
         if initial_contribution > 0 {
             let kept = (RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64) as i128;
             initial_contribution = div_i128(

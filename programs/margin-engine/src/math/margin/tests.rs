@@ -105,12 +105,28 @@ fn open_orders_raise_initial_margin_only() {
 #[test]
 fn rounding_is_against_the_account() {
     // 1 lot (1e-9 base) long bought for 1 native unit at price 1: value floors to 0, req ceil to 1.
-    let pos = PositionRisk { base_amount: 1, quote_amount: -1, unsettled_funding: 0, open_bids: 0, open_asks: 0, price: 1, params: params() };
+    let pos = PositionRisk {
+        base_amount: 1,
+        quote_amount: -1,
+        unsettled_funding: 0,
+        open_bids: 0,
+        open_asks: 0,
+        price: 1,
+        params: params(),
+    };
     let r = compute_health(10, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, -1);
     assert_eq!(r.maintenance_requirement, 1);
     // A short of one lot: value -1e-9 floors to -1.
-    let short = PositionRisk { base_amount: -1, quote_amount: 0, unsettled_funding: 0, open_bids: 0, open_asks: 0, price: 1, params: params() };
+    let short = PositionRisk {
+        base_amount: -1,
+        quote_amount: 0,
+        unsettled_funding: 0,
+        open_bids: 0,
+        open_asks: 0,
+        price: 1,
+        params: params(),
+    };
     assert_eq!(unrealized_pnl(&short).unwrap(), -1);
 }
 
@@ -122,15 +138,21 @@ fn arb_params() -> impl Strategy<Value = MarginParams> {
             size_premium_factor: premium,
             pnl_initial_haircut: haircut,
             liquidation_buffer: 20_000,
-        initial_multiplier: 0,
-        maintenance_multiplier: 0,
-        initial_addon: 0,
+            initial_multiplier: 0,
+            maintenance_multiplier: 0,
+            initial_addon: 0,
         }
     })
 }
 
 fn arb_position() -> impl Strategy<Value = PositionRisk> {
-    (-1_000_000 * ONE_BASE..1_000_000 * ONE_BASE, -1_000_000_000_000_000i64..1_000_000_000_000_000, -1_000_000_000i64..1_000_000_000, 1u64..1_000_000_000_000, arb_params())
+    (
+        -1_000_000 * ONE_BASE..1_000_000 * ONE_BASE,
+        -1_000_000_000_000_000i64..1_000_000_000_000_000,
+        -1_000_000_000i64..1_000_000_000,
+        1u64..1_000_000_000_000,
+        arb_params(),
+    )
         .prop_map(|(base, quote, funding, price, params)| PositionRisk {
             base_amount: base,
             quote_amount: quote,

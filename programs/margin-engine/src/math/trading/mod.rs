@@ -30,8 +30,10 @@ pub fn fee(notional: u64, rate: u32) -> MathResult<u64> {
 /// Splits a fee into (insurance, filler reward, protocol): the shares round down, the protocol
 /// keeps the remainder, so the three always add up to the fee.
 pub fn split_fee(total: u64, insurance_share: u32, filler_share: u32) -> MathResult<(u64, u64, u64)> {
-    let insurance = u128_to_u64(mul_div_u128(total as u128, insurance_share as u128, RATIO_PRECISION as u128, Rounding::Down)?)?;
-    let filler = u128_to_u64(mul_div_u128(total as u128, filler_share as u128, RATIO_PRECISION as u128, Rounding::Down)?)?;
+    let insurance =
+        u128_to_u64(mul_div_u128(total as u128, insurance_share as u128, RATIO_PRECISION as u128, Rounding::Down)?)?;
+    let filler =
+        u128_to_u64(mul_div_u128(total as u128, filler_share as u128, RATIO_PRECISION as u128, Rounding::Down)?)?;
     Ok((insurance, filler, total - insurance - filler))
 }
 

@@ -101,8 +101,14 @@ fn approach(current: u32, target: u32, up: u64, down: u64) -> u32 {
 pub fn project(state: &VolState, params: &VolParams, slots: u64) -> VolState {
     let target = target_multiplier(state, params);
     let down = (params.decay_per_slot as u64).saturating_mul(slots);
-    let initial = if target >= state.initial_multiplier { target } else { approach(state.initial_multiplier, target, 0, down) };
-    let maintenance = approach(state.maintenance_multiplier, initial, (params.maintenance_rise_per_slot as u64).saturating_mul(slots), down);
+    let initial =
+        if target >= state.initial_multiplier { target } else { approach(state.initial_multiplier, target, 0, down) };
+    let maintenance = approach(
+        state.maintenance_multiplier,
+        initial,
+        (params.maintenance_rise_per_slot as u64).saturating_mul(slots),
+        down,
+    );
     VolState { initial_multiplier: initial, maintenance_multiplier: maintenance, ..*state }
 }
 
