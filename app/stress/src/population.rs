@@ -16,7 +16,7 @@ pub fn traders(seed: u64, n: usize) -> Vec<TraderSpec> {
     (0..n)
         .map(|_| {
             let collateral = (500.0 * (40.0f64).powf(rng.uniform())) as u64 * USDC; // $500 .. $20,000
-            let leverage = 2.0 * (6.0f64).powf(rng.uniform()); // 2x .. 12x
+            let leverage = 2.0 * (4.5f64).powf(rng.uniform()); // 2x .. 9x (initial margin caps at 10x)
             TraderSpec { collateral, leverage, long: rng.uniform() < 0.6 }
         })
         .collect()
