@@ -12,10 +12,7 @@ pub struct PauseOperations<'info> {
     pub signer: Signer<'info>,
     #[account(
         mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
-        constraint = {
-            let e = exchange.load()?;
-            signer.key() == e.guardian || signer.key() == e.authority
-        } @ ErrorCode::NotGuardianOrGovernance,
+        constraint = exchange.load()?.is_guardian_or_governance(&signer.key()) @ ErrorCode::NotGuardianOrGovernance,
     )]
     pub exchange: AccountLoader<'info, Exchange>,
 }

@@ -11,10 +11,7 @@ pub struct SetMarketReduceOnly<'info> {
     pub signer: Signer<'info>,
     #[account(
         seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
-        constraint = {
-            let e = exchange.load()?;
-            signer.key() == e.guardian || signer.key() == e.authority
-        } @ ErrorCode::NotGuardianOrGovernance,
+        constraint = exchange.load()?.is_guardian_or_governance(&signer.key()) @ ErrorCode::NotGuardianOrGovernance,
     )]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]

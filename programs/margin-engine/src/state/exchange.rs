@@ -54,4 +54,9 @@ impl Exchange {
     pub fn is_paused(&self, operation: u16) -> bool {
         self.paused_operations & operation != 0
     }
+
+    /// The keys allowed to make things safer: the guardian, and governance itself.
+    pub fn is_guardian_or_governance(&self, key: &Pubkey) -> bool {
+        *key == self.guardian || *key == self.authority
+    }
 }
