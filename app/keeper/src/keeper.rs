@@ -59,9 +59,8 @@ impl<C: Chain> Keeper<C> {
         let offset = all.len() as u8;
         self.metrics.transactions_sent += 1;
         all.extend(ixs);
-        let signer = Keypair::try_from(&self.signer.to_bytes()[..]).expect("keypair");
         // Report instruction indexes as the caller numbered them.
-        self.chain.send(&all, &[&signer]).map_err(|e| match e {
+        self.chain.send(&all, &[&self.signer]).map_err(|e| match e {
             ChainError::Program { index, code } => ChainError::Program { index: index.saturating_sub(offset), code },
             other => other,
         })
