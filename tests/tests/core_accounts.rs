@@ -319,3 +319,27 @@ fn create_market_validates_governance_and_parameters() {
     let ix = ix::create_market(payer, key(&governance), 5, market_name("ETH-PERP"), cfg, default_risk());
     assert!(env.send(ix, &[&governance]).is_err());
 }
+
+#[test]
+fn create_margin_account_needs_the_owner_signature_and_the_right_pda() {
+    let mut env = env();
+    let owner = new_keypair();
+    let mut ix = ix::create_margin_account(key(&env.payer), key(&owner), 0);
+    ix.accounts[1].is_signer = false;
+    assert_eq!(env.send(ix, &[]), Err(anchor_error(anchor_lang::error::ErrorCode::AccountNotSigner)));
+    // A PDA derived for another sub-account id than the one in the instruction data.
+    let mut ix = ix::create_margin_account(key(&env.payer), key(&owner), 0);
+    ix.accounts[3].pubkey = pda::margin_account(&key(&owner), 1);
+    assert_eq!(env.send(ix, &[&owner]), Err(anchor_error(anchor_lang::error::ErrorCode::ConstraintSeeds)));
+    assert!(!env.account_exists(pda::margin_account(&key(&owner), 0)));
+    assert!(!env.account_exists(pda::margin_account(&key(&owner), 1)));
+    // Paused lifecycle: refused with its own code.
+    let guardian = env.guardian.clone();
+    env.send(
+        ix::pause_operations(key(&guardian), margin_engine::state::paused_operations::ACCOUNT_LIFECYCLE),
+        &[&guardian],
+    )
+    .unwrap();
+    let ix = ix::create_margin_account(key(&env.payer), key(&owner), 0);
+    assert_eq!(env.send(ix, &[&owner]), Err(program_error(ErrorCode::OperationPaused)));
+}

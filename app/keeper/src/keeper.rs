@@ -151,8 +151,10 @@ impl<C: Chain> Keeper<C> {
             if key == self.account || target.has_flag(BANKRUPT) {
                 continue;
             }
+            // Flagged accounts above maintenance still need stepping to the buffer, so the sorted
+            // list cannot be cut at the first healthy account.
             if scored.health.maintenance_health >= 0 && !target.has_flag(BEING_LIQUIDATED) {
-                break; // sorted: everyone after is healthy too
+                continue;
             }
             // Largest position first.
             let mut positions: Vec<_> = target.active_positions().filter(|p| p.base_amount != 0).copied().collect();

@@ -87,3 +87,37 @@ fn nothing_left(keeper: &mut Keeper<TestEnv<NativeBackend>>, longs: &[Trader], p
         a.flags & (BANKRUPT | BEING_LIQUIDATED) == 0 && h.maintenance_health >= 0
     })
 }
+
+#[test]
+fn a_competitor_getting_there_first_is_not_an_error() {
+    let mut env = TestEnv::new(NativeBackend::new());
+    env.add_market("SOL-PERP", 100_000_000, default_risk());
+    let filler = env.new_trader(0);
+    let target = env.new_trader(100_000 * USDC);
+    let short = env.new_trader(1_000_000 * USDC);
+    let rival = env.new_trader(1_000_000 * USDC);
+    let keeper_trader = env.new_trader(1_000_000 * USDC);
+    env.deposit(&target, 1_100 * USDC).unwrap();
+    env.deposit(&short, 20_000 * USDC).unwrap();
+    env.deposit(&rival, 50_000 * USDC).unwrap();
+    env.deposit(&keeper_trader, 50_000 * USDC).unwrap();
+    env.trade(&filler, &target, &short, 0, BID, 100_000_000, 100 * BASE as u64).unwrap();
+    env.advance_slots(1);
+    env.set_price(0, 93_000_000);
+    // A rival liquidates first in this slot; the keeper's tick sees the account throttled.
+    env.liquidate(&rival, &target, 0, u64::MAX).unwrap();
+    let config = KeeperConfig {
+        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
+        ..KeeperConfig::default()
+    };
+    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
+    let mut keeper = Keeper::new(env, config, signer);
+    keeper.tick().unwrap();
+    assert_eq!(keeper.metrics.liquidations_landed, 0, "nothing to do in the rival's slot");
+    // Next slot the keeper takes its turn.
+    keeper.chain.advance_slots(1);
+    keeper.chain.set_price(0, 93_000_000);
+    keeper.tick().unwrap();
+    assert_eq!(keeper.metrics.liquidations_landed, 1);
+    keeper.chain.assert_conservation();
+}
