@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The test suite: unit and property tests of the pure math, integration tests through the real
-# program on solana-program-test, and a demo smoke run.
+# program natively on solana-program-test 3.1.12 (plus SDK, keeper, bootstrap and stress-harness
+# tests), then the same integration suite again on the real SBPF .so (solana-program-test 4.2.2,
+# built without platform-tools by scripts/build-sbf.sh; first run installs the pinned nightly and
+# sbpf-linker into target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # program-test logs every instruction at debug level otherwise.
 export RUST_LOG="${RUST_LOG:-error}"
 cargo test --locked --workspace
+bash sbf/test.sh

@@ -3,13 +3,18 @@ use margin_engine::error::ErrorCode;
 use margin_engine::math::breaker::{HALTED, NORMAL, REDUCE_ONLY};
 use margin_engine::state::{market_status, paused_operations, RiskParams};
 use margin_engine_sdk::instructions::{self as ix, Fill};
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
 const P100: u64 = 100_000_000;
 
 struct Setup {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     filler: Trader,
     a: Trader,
     b: Trader,
@@ -17,7 +22,7 @@ struct Setup {
 
 /// A long 10 / B short 10 at $100, both well collateralised.
 fn setup_with(risk: RiskParams) -> Setup {
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, risk);
     let filler = env.new_trader(0);
     let a = env.new_trader(100_000 * USDC);

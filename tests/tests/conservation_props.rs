@@ -1,7 +1,12 @@
 //! Property: over random sequences of trades, price moves, funding periods and withdrawals run
 //! through the real program, no token is created or destroyed (exact conservation after every
 //! step) and open interest stays balanced.
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 use proptest::prelude::*;
 
@@ -30,7 +35,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
     fn random_activity_conserves_every_unit(ops in prop::collection::vec(op(), 1..14)) {
-        let mut env = TestEnv::new(NativeBackend::new());
+        let mut env = TestEnv::new(TestBackend::new());
         env.add_market("SOL-PERP", 100_000_000, default_risk());
         let filler = env.new_trader(0);
         let traders: Vec<Trader> = (0..4).map(|_| env.new_trader(5_000 * USDC)).collect();
@@ -82,7 +87,7 @@ proptest! {
         deposit_usd in 500u64..3_000, leverage_pct in 300u64..950, long in any::<bool>(),
         path in prop::collection::vec(-400i64..400, 4..14),
     ) {
-        let mut env = TestEnv::new(NativeBackend::new());
+        let mut env = TestEnv::new(TestBackend::new());
         env.add_market("SOL-PERP", 100_000_000, default_risk());
         let filler = env.new_trader(0);
         let target = env.new_trader(10_000 * USDC);

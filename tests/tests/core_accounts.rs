@@ -3,15 +3,20 @@ use anchor_lang::prelude::Pubkey;
 use margin_engine::error::ErrorCode;
 use margin_engine_sdk::instructions as ix;
 use margin_engine_sdk::pda;
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
-fn env() -> TestEnv<NativeBackend> {
-    TestEnv::new(NativeBackend::new())
+fn env() -> TestEnv<TestBackend> {
+    TestEnv::new(TestBackend::new())
 }
 
 /// (wallet, vault, account collateral): what a rejected instruction must leave unchanged.
-fn balances(env: &mut TestEnv<NativeBackend>, t: &Trader) -> (u64, u64, i64) {
+fn balances(env: &mut TestEnv<TestBackend>, t: &Trader) -> (u64, u64, i64) {
     (
         env.token_balance(t.token_account),
         env.token_balance(pda::collateral_vault()),

@@ -4,13 +4,18 @@ use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine_sdk::pda;
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
 const P100: u64 = 100_000_000;
 
 struct Setup {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     filler: Trader,
     target: Trader,
     counterparty: Trader,
@@ -19,7 +24,7 @@ struct Setup {
 
 /// Target: $1,100 deposited, long 100 SOL-PERP at $100 (collateral $1,090 after the taker fee).
 fn setup() -> Setup {
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, default_risk());
     let filler = env.new_trader(0);
     let target = env.new_trader(100_000 * USDC);
@@ -32,18 +37,18 @@ fn setup() -> Setup {
     Setup { env, filler, target, counterparty, liquidator }
 }
 
-fn position(env: &mut TestEnv<NativeBackend>, t: &Trader) -> i64 {
+fn position(env: &mut TestEnv<TestBackend>, t: &Trader) -> i64 {
     let acc = env.margin_account(t.margin_account);
     let base = acc.active_positions().find(|p| p.market_index == 0).map_or(0, |p| p.base_amount);
     base
 }
 
-fn flags(env: &mut TestEnv<NativeBackend>, t: &Trader) -> u8 {
+fn flags(env: &mut TestEnv<TestBackend>, t: &Trader) -> u8 {
     env.margin_account(t.margin_account).flags
 }
 
 /// Moves to the next slot with the oracle at `price`.
-fn next_slot(env: &mut TestEnv<NativeBackend>, price: u64) {
+fn next_slot(env: &mut TestEnv<TestBackend>, price: u64) {
     env.advance_slots(1);
     env.set_price(0, price as i64);
 }
@@ -155,7 +160,7 @@ fn a_liquidator_without_margin_is_rejected() {
     assert_eq!(env.liquidate(&stolen, &target, 0, u64::MAX), Err(program_error(ErrorCode::NotAccountOwner)));
 }
 
-fn env_liquidator_account(env: &mut TestEnv<NativeBackend>) -> anchor_lang::prelude::Pubkey {
+fn env_liquidator_account(env: &mut TestEnv<TestBackend>) -> anchor_lang::prelude::Pubkey {
     env.margin_accounts[3]
 }
 

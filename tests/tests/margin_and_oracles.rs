@@ -4,7 +4,12 @@ use margin_engine::error::ErrorCode;
 use margin_engine::health::{account_health, MarketSnapshot, PriceCache};
 use margin_engine_sdk::instructions as ix;
 use margin_engine_sdk::pda;
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 
@@ -12,14 +17,14 @@ const P100: u64 = 100_000_000;
 const P50K: u64 = 50_000_000_000;
 
 struct Setup {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     a: Trader,
     b: Trader,
 }
 
 /// Market 0 (Pyth only) at $100 and market 1 (Pyth + Switchboard) at $50,000; A long 50 SOL-PERP.
 fn setup() -> Setup {
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, default_risk());
     env.add_market_with_oracle(
         "BTC-PERP",
@@ -42,7 +47,7 @@ fn setup() -> Setup {
 }
 
 /// Initial health as the SDK computes it from decoded accounts: the program's own function.
-fn initial_health(env: &mut TestEnv<NativeBackend>, t: &Trader, prices: &[(u16, u64)]) -> i128 {
+fn initial_health(env: &mut TestEnv<TestBackend>, t: &Trader, prices: &[(u16, u64)]) -> i128 {
     let mut cache = PriceCache::new();
     for &(index, price) in prices {
         let market = env.market(index);
@@ -51,7 +56,7 @@ fn initial_health(env: &mut TestEnv<NativeBackend>, t: &Trader, prices: &[(u16, 
     account_health(&env.margin_account(t.margin_account), &cache).unwrap().initial_health
 }
 
-fn snapshot(env: &mut TestEnv<NativeBackend>, t: &Trader) -> (u64, u64, i64) {
+fn snapshot(env: &mut TestEnv<TestBackend>, t: &Trader) -> (u64, u64, i64) {
     (
         env.token_balance(t.token_account),
         env.token_balance(pda::collateral_vault()),
@@ -60,7 +65,7 @@ fn snapshot(env: &mut TestEnv<NativeBackend>, t: &Trader) -> (u64, u64, i64) {
 }
 
 fn withdraw_with(
-    env: &mut TestEnv<NativeBackend>,
+    env: &mut TestEnv<TestBackend>,
     t: &Trader,
     amount: u64,
     remaining: Vec<AccountMeta>,
@@ -104,7 +109,7 @@ fn withdraw_rejects_every_bad_oracle_and_changes_nothing() {
     let before = snapshot(&mut env, &a);
     let slot = env.slot();
     let now = env.backend.clock().unix_timestamp;
-    let cases: Vec<(&str, Box<dyn Fn(&mut TestEnv<NativeBackend>)>, ErrorCode)> = vec![
+    let cases: Vec<(&str, Box<dyn Fn(&mut TestEnv<TestBackend>)>, ErrorCode)> = vec![
         (
             "stale for trading (slots)",
             Box::new(move |e| {

@@ -3,20 +3,25 @@ use margin_engine::error::ErrorCode;
 use margin_engine::state::RiskParams;
 use margin_engine_sdk::instructions::{self as ix, Fill};
 use margin_engine_sdk::pda;
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
 const P100: u64 = 100_000_000;
 
 struct Setup {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     filler: Trader,
     a: Trader,
     b: Trader,
 }
 
 fn setup_with(risk: RiskParams) -> Setup {
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, risk);
     let filler = env.new_trader(0);
     let a = env.new_trader(10_000 * USDC);
@@ -41,7 +46,7 @@ fn fill(taker: &Trader, taker_order_id: u64, maker: &Trader, maker_order_id: u64
     }
 }
 
-fn base(env: &mut TestEnv<NativeBackend>, t: &Trader) -> i64 {
+fn base(env: &mut TestEnv<TestBackend>, t: &Trader) -> i64 {
     let acc = env.margin_account(t.margin_account);
     let found = acc.active_positions().find(|p| p.market_index == 0).map_or(0, |p| p.base_amount);
     found

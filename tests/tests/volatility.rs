@@ -2,20 +2,25 @@
 use margin_engine::error::ErrorCode;
 use margin_engine::math::margin::{margin_ratio, HealthKind};
 use margin_engine::math::volatility::{project, target_multiplier, CALM, STRESSED};
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
 const P100: u64 = 100_000_000;
 
 struct Setup {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     a: Trader,
     price: u64,
 }
 
 /// A: $1,100, long 100 at $100 (initial health ~$90 at 1x). Calm refreshes first.
 fn setup() -> Setup {
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, volatility_risk());
     let filler = env.new_trader(0);
     let a = env.new_trader(100_000 * USDC);

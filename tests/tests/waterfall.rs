@@ -6,25 +6,30 @@ use margin_engine::state::margin_account_flags::BANKRUPT;
 use margin_engine::state::RiskParams;
 use margin_engine_sdk::instructions as ix;
 use margin_engine_sdk::pda;
-use margin_engine_tests::native::NativeBackend;
+// The backend under test: the native program by default; the SBF .so when the suite is compiled
+// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+#[cfg(sbf_backend)]
+use crate::TestBackend;
+#[cfg(not(sbf_backend))]
+use margin_engine_tests::native::NativeBackend as TestBackend;
 use margin_engine_tests::*;
 
 const P100: u64 = 100_000_000;
 const P80: u64 = 80_000_000;
 
-fn position(env: &mut TestEnv<NativeBackend>, account: Pubkey) -> i64 {
+fn position(env: &mut TestEnv<TestBackend>, account: Pubkey) -> i64 {
     let acc = env.margin_account(account);
     let base = acc.active_positions().find(|p| p.market_index == 0).map_or(0, |p| p.base_amount);
     base
 }
 
-fn next_slot(env: &mut TestEnv<NativeBackend>, price: u64) {
+fn next_slot(env: &mut TestEnv<TestBackend>, price: u64) {
     env.advance_slots(1);
     env.set_price(0, price as i64);
 }
 
 struct World {
-    env: TestEnv<NativeBackend>,
+    env: TestEnv<TestBackend>,
     filler: Trader,
     keeper: Trader,
     liquidator: Trader,
@@ -34,7 +39,7 @@ struct World {
 /// bands here so new positions can still be opened after the crash.
 fn world(risk: RiskParams) -> World {
     let risk = RiskParams { breaker_soft_band: 300_000, breaker_hard_band: 600_000, ..risk };
-    let mut env = TestEnv::new(NativeBackend::new());
+    let mut env = TestEnv::new(TestBackend::new());
     env.add_market("SOL-PERP", P100 as i64, risk);
     let filler = env.new_trader(0);
     let keeper = env.new_trader(0);
