@@ -1,0 +1,550 @@
+//! Compute-unit table of every margin_engine instruction on the SBPF build, plus the
+//! position-count dependence of the health-checked instructions (1 vs 8 positions), the size of
+//! an 8-position `liquidate` transaction and the on-chain size of a `MarginAccount`.
+//!
+//! Usage: `cu_table [DIR] [OUT.md]` where DIR holds `margin_engine.so` (default: `SBF_OUT_DIR`,
+//! else the repository's `target/deploy`) and OUT.md (default: the repository's
+//! `docs/compute-units.md`) receives the Markdown report, which is also printed.
+//!
+//! Traders use fixed (seeded) keypairs, so the PDA bump searches, and with them the figures, are
+//! the same on every run. A row's CU is the program's own, from its "Program <id> consumed N of
+//! M compute units" log line (token CPIs included), as in `main.rs`.
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use margin_engine::state::{paused_operations, RiskParams};
+use margin_engine_sbf_runner::{default_so_dir, SbfBackend};
+use margin_engine_sdk::instructions as ix;
+use margin_engine_sdk::pda;
+use margin_engine_tests::*;
+use solana_signer::Signer;
+
+const P100: u64 = 100_000_000;
+const P80: u64 = 80_000_000;
+const P88: u64 = 88_000_000;
+
+type Env = TestEnv<SbfBackend>;
+
+struct Row {
+    instruction: &'static str,
+    case: String,
+    status: String,
+    program_cu: u64,
+    tx_cu: u64,
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+    /// (instruction, positions) -> program CU, for the 1-vs-8 table.
+    scaling: Vec<(&'static str, usize, u64, String)>,
+    failures: Vec<String>,
+}
+
+fn program_cu(backend: &SbfBackend) -> Option<u64> {
+    let prefix = format!("Program {} consumed ", margin_engine::ID);
+    backend.last.logs.iter().find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok())
+}
+
+impl Report {
+    /// Records the last transaction under `instruction` / `case`; a failure is kept as a row
+    /// (with its error) and listed among the failures.
+    fn record(&mut self, env: &Env, instruction: &'static str, case: impl Into<String>) -> u64 {
+        let case = case.into();
+        let last = &env.backend.last;
+        let status = match &last.error {
+            None => "ok".to_string(),
+            Some(e) => format!("err {e:?}"),
+        };
+        if std::env::var_os("SBF_RUNNER_LOGS").is_some() {
+            println!("--- {instruction} ({case}): {status}");
+            for line in &last.logs {
+                println!("    {line}");
+            }
+        }
+        let cu = program_cu(&env.backend).unwrap_or(0);
+        if !last.ok {
+            self.failures.push(format!("{instruction} ({case}): {status}"));
+        }
+        self.rows.push(Row { instruction, case, status, program_cu: cu, tx_cu: last.compute_units.unwrap_or(0) });
+        cu
+    }
+
+    fn scale(&mut self, env: &Env, instruction: &'static str, positions: usize, case: &str) -> u64 {
+        let cu = self.record(env, instruction, format!("{positions} position(s): {case}"));
+        let status = self.rows.last().unwrap().status.clone();
+        self.scaling.push((instruction, positions, cu, status));
+        cu
+    }
+
+    fn get(&self, instruction: &str, positions: usize) -> Option<u64> {
+        self.scaling.iter().find(|s| s.0 == instruction && s.1 == positions && s.3 == "ok").map(|s| s.2)
+    }
+}
+
+/// A trader like `TestEnv::new_trader`, but with a keypair from a fixed seed.
+fn trader(env: &mut Env, seed: u8, wallet_usdc: u64) -> Trader {
+    let keypair = seeded(seed);
+    let owner = key(&keypair);
+    let token_account = key(&seeded(seed.wrapping_add(128)));
+    let mint = env.collateral_mint;
+    env.write_token_account(token_account, mint, owner, wallet_usdc);
+    let create = ix::create_margin_account(key(&env.payer), owner, 0);
+    env.send(create, &[&keypair]).expect("create_margin_account");
+    let margin_account = pda::margin_account(&owner, 0);
+    env.margin_accounts.push(margin_account);
+    Trader { keypair, owner, token_account, margin_account }
+}
+
+fn seeded(seed: u8) -> RawKeypair {
+    let mut secret = [0x5a; 32];
+    secret[0] = seed;
+    RawKeypair(solana_keypair::Keypair::new_from_array(secret).to_bytes())
+}
+
+fn set_all_prices(env: &mut Env, price: u64) {
+    for i in 0..env.markets.len() as u16 {
+        env.set_price(i, price as i64);
+    }
+}
+
+fn next_slot(env: &mut Env, price: u64) {
+    env.advance_slots(1);
+    set_all_prices(env, price);
+}
+
+fn wide_breakers(risk: RiskParams) -> RiskParams {
+    RiskParams { breaker_soft_band: 300_000, breaker_hard_band: 600_000, ..risk }
+}
+
+/// Every instruction once, on a one- or two-market exchange.
+fn basics(dir: &Path, r: &mut Report) {
+    let mut env = Env::new(SbfBackend::with_so_dir(dir));
+    r.record(&env, "initialize_exchange", "");
+    env.add_market("SOL-PERP", P100 as i64, default_risk());
+    r.record(&env, "create_market", "Pyth only");
+    let btc = RiskParams { tick_size: 1_000_000, step_size: 1_000_000, min_order_size: 1_000_000, ..default_risk() };
+    env.add_market_with_oracle("BTC-PERP", 50_000_000_000, btc, true);
+    r.record(&env, "create_market", "Pyth + Switchboard");
+
+    let filler = trader(&mut env, 1, 0);
+    r.record(&env, "create_margin_account", "");
+    let a = trader(&mut env, 2, 100_000 * USDC);
+    let b = trader(&mut env, 3, 100_000 * USDC);
+    let staker = trader(&mut env, 4, 10_000 * USDC);
+    let c = trader(&mut env, 5, 100 * USDC);
+
+    env.deposit(&a, 10_000 * USDC).unwrap();
+    r.record(&env, "deposit", "token CPI");
+    env.deposit(&b, 10_000 * USDC).unwrap();
+    let delegate = seeded(6);
+    let _ = env.send(ix::set_delegate(a.owner, a.margin_account, key(&delegate)), &[&a.keypair]);
+    r.record(&env, "set_delegate", "");
+
+    let size = 100 * BASE as u64;
+    let maker_id = env.place_order(&b, 0, ASK, P100, size, OrderOpts::default()).unwrap();
+    r.record(&env, "place_order", "maker ask, 0 positions");
+    let taker_id = env.place_order(&a, 0, BID, P100, size, OrderOpts::default()).unwrap();
+    r.record(&env, "place_order", "taker bid, 0 positions");
+    let fill = ix::Fill {
+        market_index: 0,
+        taker: a.margin_account,
+        taker_order_id: taker_id,
+        maker: b.margin_account,
+        maker_order_id: maker_id,
+        max_base_amount: size,
+    };
+    let _ = env.fill(&filler, fill);
+    r.record(&env, "fill_orders", "opens a position for taker and maker");
+
+    // Orders: three resting bids, cancel one, cancel the other two at once.
+    let mut ids = vec![];
+    for k in 0..3 {
+        ids.push(env.place_order(&a, 0, BID, P100 - 1_000_000 * (k + 1), BASE as u64, OrderOpts::default()).unwrap());
+    }
+    let _ = env.send(ix::cancel_order(a.owner, a.margin_account, ids[0]), &[&a.keypair]);
+    r.record(&env, "cancel_order", "1 of 3 resting orders");
+    let _ = env.send(ix::cancel_all_orders(a.owner, a.margin_account, None), &[&a.keypair]);
+    r.record(&env, "cancel_all_orders", "2 resting orders");
+    let slot = env.slot();
+    let exp = OrderOpts { expiry_slot: slot + 5, ..OrderOpts::default() };
+    env.place_order(&b, 0, ASK, P100 + 1_000_000, BASE as u64, exp).unwrap();
+    env.advance_slots(10);
+    set_all_prices_basics(&mut env);
+    let _ = env.send(ix::prune_expired_orders(filler.owner, b.margin_account), &[&filler.keypair]);
+    r.record(&env, "prune_expired_orders", "1 expired order");
+
+    let _ = env.refresh_market(0);
+    r.record(&env, "refresh_market", "Pyth only");
+    let _ = env.refresh_market(1);
+    r.record(&env, "refresh_market", "Pyth + Switchboard");
+    env.advance_slots(default_risk().funding_period_slots as u64);
+    set_all_prices_basics(&mut env);
+    let _ = env.update_funding(0);
+    r.record(&env, "update_funding", "period elapsed, open interest on both sides");
+
+    // Insurance (as in waterfall.rs): fee revenue is already in the fund.
+    let payer = key(&env.payer);
+    let _ = env.send(ix::open_insurance_stake(payer, staker.owner), &[&staker.keypair]);
+    r.record(&env, "open_insurance_stake", "");
+    let _ = env.send(ix::stake_insurance(staker.owner, staker.token_account, 1_000 * USDC), &[&staker.keypair]);
+    r.record(&env, "stake_insurance", "token CPI");
+    let _ = env.send(ix::request_unstake(staker.owner, 400 * USDC), &[&staker.keypair]);
+    r.record(&env, "request_unstake", "");
+    env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
+    let _ = env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]);
+    r.record(&env, "unstake_insurance", "token CPI");
+    let gov = env.governance.clone();
+    let guardian = env.guardian.clone();
+    let dest = key(&seeded(7));
+    let mint = env.collateral_mint;
+    env.write_token_account(dest, mint, key(&gov), 0);
+    let _ = env.send(ix::withdraw_protocol_revenue(key(&gov), dest, 2 * USDC), &[&gov]);
+    r.record(&env, "withdraw_protocol_revenue", "token CPI");
+
+    // Governance.
+    let _ = env.send(ix::pause_operations(key(&guardian), paused_operations::TRADING), &[&guardian]);
+    r.record(&env, "pause_operations", "guardian");
+    let _ = env.send(ix::resume_operations(key(&gov), paused_operations::TRADING), &[&gov]);
+    r.record(&env, "resume_operations", "governance");
+    let _ = env.send(ix::set_market_reduce_only(key(&guardian), 0, true), &[&guardian]);
+    r.record(&env, "set_market_reduce_only", "guardian sets");
+    let _ = env.send(ix::set_market_reduce_only(key(&gov), 0, false), &[&gov]);
+    r.record(&env, "set_market_reduce_only", "governance clears");
+    let base = default_risk();
+    let tighter = RiskParams { initial_margin_ratio: 120_000, max_open_interest: base.max_open_interest / 2, ..base };
+    let _ = env.send(ix::update_risk_params(key(&gov), 0, tighter), &[&gov]);
+    r.record(&env, "update_risk_params", "tightening, applied at once");
+    let looser = RiskParams { initial_margin_ratio: 80_000, ..tighter };
+    let _ = env.send(ix::update_risk_params(key(&gov), 0, looser), &[&gov]);
+    r.record(&env, "update_risk_params", "loosening, queued");
+    env.advance_slots(RISK_TIMELOCK_SLOTS);
+    let _ = env.send(ix::execute_risk_update(0), &[]);
+    r.record(&env, "execute_risk_update", "after the timelock");
+    let fee_change = RiskParams { taker_fee: 500, ..looser };
+    env.send(ix::update_risk_params(key(&gov), 0, fee_change), &[&gov]).unwrap();
+    let _ = env.send(ix::cancel_risk_update(key(&guardian), 0), &[&guardian]);
+    r.record(&env, "cancel_risk_update", "guardian");
+    let next = seeded(8);
+    let _ = env.send(ix::propose_authority(key(&gov), key(&next)), &[&gov]);
+    r.record(&env, "propose_authority", "");
+    let _ = env.send(ix::accept_authority(key(&next)), &[&next]);
+    r.record(&env, "accept_authority", "");
+    let _ = env.send(ix::set_guardian(key(&next), key(&seeded(9))), &[&next]);
+    r.record(&env, "set_guardian", "");
+
+    // Account lifecycle: deposit, withdraw all (0 positions), close.
+    set_all_prices_basics(&mut env);
+    env.deposit(&c, 10 * USDC).unwrap();
+    let _ = env.withdraw(&c, 10 * USDC);
+    r.record(&env, "withdraw", "0 positions, token CPI");
+    let _ = env.send(ix::close_margin_account(c.owner, c.margin_account), &[&c.keypair]);
+    r.record(&env, "close_margin_account", "empty account");
+}
+
+fn set_all_prices_basics(env: &mut Env) {
+    env.set_price(0, P100 as i64);
+    env.set_price(1, 50_000_000_000);
+    let sb = env.markets[1].switchboard.unwrap();
+    env.write_switchboard(sb, 50_000_000_000, 0);
+}
+
+/// The waterfall's later rungs (as in waterfall.rs `a_socialised_loss_...`): liquidation to
+/// bankruptcy, ADL against one candidate, socialised loss.
+fn waterfall(dir: &Path, r: &mut Report) {
+    let risk = wide_breakers(RiskParams {
+        insurance_draw_cap: 0,
+        adl_price_band: 10_000,
+        fee_insurance_share: 0,
+        ..default_risk()
+    });
+    let mut env = Env::new(SbfBackend::with_so_dir(dir));
+    env.add_market("SOL-PERP", P100 as i64, risk);
+    let filler = trader(&mut env, 1, 0);
+    let keeper = trader(&mut env, 2, 0);
+    let liquidator = trader(&mut env, 3, 1_000_000 * USDC);
+    env.deposit(&liquidator, 100_000 * USDC).unwrap();
+    let long = trader(&mut env, 4, 100_000 * USDC);
+    let short = trader(&mut env, 5, 100_000 * USDC);
+    env.deposit(&long, 1_600 * USDC).unwrap();
+    env.deposit(&short, 5_000 * USDC).unwrap();
+    env.trade(&filler, &long, &short, 0, BID, P100, 150 * BASE as u64).unwrap();
+    // A second pair keeps open interest after the ADL, for the socialised loss to spread over.
+    let x = trader(&mut env, 6, 100_000 * USDC);
+    let y = trader(&mut env, 7, 100_000 * USDC);
+    env.deposit(&x, 5_000 * USDC).unwrap();
+    env.deposit(&y, 5_000 * USDC).unwrap();
+    env.trade(&filler, &x, &y, 0, BID, P100, 50 * BASE as u64).unwrap();
+    env.set_price(0, P80 as i64);
+    let _ = env.liquidate(&liquidator, &long, 0, u64::MAX);
+    r.record(&env, "liquidate", "1 position, target bankrupt (flagged)");
+    let _ = env.auto_deleverage(&keeper, &long, 0, &[short.margin_account]);
+    r.record(&env, "auto_deleverage", "1 candidate, closes the position");
+    let _ = env.socialize_loss(&keeper, &long, 0);
+    r.record(&env, "socialize_loss", "residual loss after ADL");
+    env.assert_conservation();
+}
+
+/// Size of a transaction of `ixs` signed by `signers` (the first pays), as the wire carries it:
+/// compact-u16 signature count, 64 bytes a signature, then the message.
+fn tx_size(ixs: &[margin_engine_tests::RawInstruction], signers: &[&RawKeypair]) -> (usize, usize) {
+    use solana_instruction::{AccountMeta, Instruction};
+    use solana_pubkey::Pubkey;
+    let instructions: Vec<Instruction> = ixs
+        .iter()
+        .map(|ix| Instruction {
+            program_id: Pubkey::new_from_array(ix.program_id),
+            accounts: ix
+                .accounts
+                .iter()
+                .map(|m| AccountMeta {
+                    pubkey: Pubkey::new_from_array(m.pubkey),
+                    is_signer: m.is_signer,
+                    is_writable: m.is_writable,
+                })
+                .collect(),
+            data: ix.data.clone(),
+        })
+        .collect();
+    let kps: Vec<solana_keypair::Keypair> =
+        signers.iter().map(|k| solana_keypair::Keypair::try_from(&k.0[..]).unwrap()).collect();
+    let refs: Vec<&solana_keypair::Keypair> = kps.iter().collect();
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        &instructions,
+        Some(&kps[0].pubkey()),
+        &refs,
+        solana_hash::Hash::default(),
+    );
+    let sigs = tx.signatures.len();
+    let shortvec = if sigs < 0x80 { 1 } else { 2 };
+    (shortvec + 64 * sigs + tx.message_data().len(), tx.message.account_keys.len())
+}
+
+struct LiquidateTx {
+    bytes: usize,
+    accounts: usize,
+}
+
+/// `n` markets held by the target (1 or 8; the exchange always has 8 markets): withdraw,
+/// place_order, fill_orders, liquidate and resolve_bankruptcy.
+fn positions(dir: &Path, n: usize, r: &mut Report) -> Option<LiquidateTx> {
+    let risk = wide_breakers(RiskParams { insurance_draw_cap: 100_000 * USDC, ..default_risk() });
+    let mut env = Env::new(SbfBackend::with_so_dir(dir));
+    for i in 0..8 {
+        env.add_market(&format!("M{i}-PERP"), P100 as i64, risk);
+    }
+    let filler = trader(&mut env, 1, 0);
+    let keeper = trader(&mut env, 2, 0);
+    let liquidator = trader(&mut env, 3, 1_000_000 * USDC);
+    let maker = trader(&mut env, 4, 1_000_000 * USDC);
+    let target = trader(&mut env, 5, 100_000 * USDC);
+    let staker = trader(&mut env, 6, 100_000 * USDC);
+    env.deposit(&liquidator, 200_000 * USDC).unwrap();
+    env.deposit(&maker, 200_000 * USDC).unwrap();
+    env.deposit(&target, 150 * USDC * n as u64).unwrap();
+    env.stake(&staker, 50_000 * USDC).unwrap();
+    // Target long 10 in each of its n markets; the liquidator long 1 in the same markets (so its
+    // own health check spans them too); the maker short against both.
+    for m in 0..n as u16 {
+        env.trade(&filler, &target, &maker, m, BID, P100, 10 * BASE as u64).unwrap();
+        env.trade(&filler, &liquidator, &maker, m, BID, P100, BASE as u64).unwrap();
+    }
+    assert_eq!(env.margin_account(target.margin_account).active_positions().count(), n);
+
+    let _ = env.withdraw(&target, USDC);
+    r.scale(&env, "withdraw", n, "health check, token CPI");
+
+    // One more unit in market 0: maker ask, taker bid, fill (target and maker hold n each).
+    let maker_id = env.place_order(&maker, 0, ASK, P100, BASE as u64, OrderOpts::default()).unwrap();
+    let taker_id = env.place_order(&target, 0, BID, P100, BASE as u64, OrderOpts::default());
+    r.scale(&env, "place_order", n, "taker bid adding to a held market");
+    let taker_id = taker_id.unwrap();
+    let fill = ix::Fill {
+        market_index: 0,
+        taker: target.margin_account,
+        taker_order_id: taker_id,
+        maker: maker.margin_account,
+        maker_order_id: maker_id,
+        max_base_amount: BASE as u64,
+    };
+    let _ = env.fill(&filler, fill);
+    r.scale(&env, "fill_orders", n, "taker and maker each hold n");
+
+    // Price drop to $88: the target is liquidatable, not bankrupt.
+    next_slot(&mut env, P88);
+    let t = env.margin_account(target.margin_account);
+    let l = env.margin_account(liquidator.margin_account);
+    let remaining = ix::market_groups(&[&t, &l], Some(0), env.oracles());
+    let liq_ix = ix::liquidate(
+        liquidator.owner,
+        liquidator.margin_account,
+        target.margin_account,
+        0,
+        env.oracles_of(0),
+        u64::MAX,
+        remaining,
+    );
+    let (bytes, accounts) = tx_size(&[raw(liq_ix)], &[&liquidator.keypair]);
+    let _ = env.liquidate(&liquidator, &target, 0, u64::MAX);
+    r.scale(&env, "liquidate", n, "partial step, target above water");
+
+    // Crash to $80: the target is under water; liquidation flags it, the fund resolves it.
+    next_slot(&mut env, P80);
+    let _ = env.liquidate(&liquidator, &target, 0, u64::MAX);
+    r.record(&env, "liquidate", format!("{n} position(s): target bankrupt (flagged)"));
+    let _ = env.resolve_bankruptcy(&keeper, &target, 0);
+    r.scale(&env, "resolve_bankruptcy", n, "insurance fund covers the deficit");
+    env.assert_conservation();
+    Some(LiquidateTx { bytes, accounts })
+}
+
+fn fmt(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().map(PathBuf::from).unwrap_or_else(default_so_dir);
+    let out = args
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/compute-units.md"));
+    let so = dir.join("margin_engine.so");
+    let so_len = std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0);
+
+    let mut r = Report::default();
+    basics(&dir, &mut r);
+    waterfall(&dir, &mut r);
+    positions(&dir, 1, &mut r);
+    let liq8 = positions(&dir, 8, &mut r);
+
+    let mut md = String::new();
+    let w = &mut md;
+    writeln!(w, "# Compute units of margin_engine").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "Measured by `sbf/runner/src/bin/cu_table.rs` on the SBPF build (`target/deploy/margin_engine.so`, {} bytes) running in **solana-program-test 4.2.2** (its bundled SPL Token is **p-token**).", fmt(so_len)).unwrap();
+    writeln!(w, "\"Program CU\" is the program's own figure from its `Program <id> consumed N of M compute units` log line (token CPIs included); \"tx CU\" is the whole transaction as the bank metered it. Traders use fixed seeded keypairs, so PDA bump searches, and the figures, repeat exactly. Default compute budget (200,000 CU per instruction); prices $100 unless noted; risk parameters `margin_engine_tests::default_risk()` (breaker bands widened to 30%/60% where prices move 20%).").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "Regenerate:").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "```sh").unwrap();
+    writeln!(w, "cd sbf/runner && CARGO_TARGET_DIR=../../target/sbf-runner cargo build --bin cu_table").unwrap();
+    writeln!(w, "RUST_LOG=error ../../target/sbf-runner/debug/cu_table ../../target/deploy   # writes docs/compute-units.md").unwrap();
+    writeln!(w, "```").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "## Every instruction").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "| instruction | case | program CU | tx CU | outcome |").unwrap();
+    writeln!(w, "|---|---|---:|---:|---|").unwrap();
+    let order = [
+        "initialize_exchange", "create_market", "create_margin_account", "set_delegate", "deposit", "withdraw",
+        "close_margin_account", "place_order", "cancel_order", "cancel_all_orders", "prune_expired_orders",
+        "fill_orders", "liquidate", "open_insurance_stake", "stake_insurance", "request_unstake", "unstake_insurance",
+        "withdraw_protocol_revenue", "resolve_bankruptcy", "auto_deleverage", "socialize_loss", "refresh_market",
+        "pause_operations", "resume_operations", "set_market_reduce_only", "propose_authority", "accept_authority",
+        "set_guardian", "update_risk_params", "execute_risk_update", "cancel_risk_update", "update_funding",
+    ];
+    let mut missing = vec![];
+    for name in order {
+        let rows: Vec<&Row> = r.rows.iter().filter(|row| row.instruction == name).collect();
+        if rows.is_empty() {
+            missing.push(name);
+        }
+        for row in rows {
+            let case = if row.case.is_empty() { "—".to_string() } else { row.case.clone() };
+            writeln!(w, "| `{}` | {} | {} | {} | {} |", row.instruction, case, fmt(row.program_cu), fmt(row.tx_cu), row.status).unwrap();
+        }
+    }
+    writeln!(w).unwrap();
+    writeln!(w, "## Cost by positions held").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "8 markets exist; the account holds a position in 1 or in all 8 of them, and every other held market's group (market, Pyth update) is passed as remaining accounts. For `fill_orders` taker and maker both hold n; for `liquidate` the liquidator also holds a position in each of those markets.").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "| instruction | 1 position | 8 positions | per extra position ((8 − 1) / 7) |").unwrap();
+    writeln!(w, "|---|---:|---:|---:|").unwrap();
+    for name in ["withdraw", "place_order", "fill_orders", "liquidate", "resolve_bankruptcy"] {
+        let cell = |p| r.get(name, p).map_or("failed".to_string(), fmt);
+        let per = match (r.get(name, 1), r.get(name, 8)) {
+            (Some(a), Some(b)) => fmt((b.saturating_sub(a) + 3) / 7),
+            _ => "—".to_string(),
+        };
+        writeln!(w, "| `{name}` | {} | {} | {per} |", cell(1), cell(8)).unwrap();
+    }
+    writeln!(w).unwrap();
+    let account_size = 8 + std::mem::size_of::<margin_engine::state::MarginAccount>();
+    writeln!(w, "## Sizes").unwrap();
+    writeln!(w).unwrap();
+    match &liq8 {
+        Some(t) => writeln!(
+            w,
+            "- `liquidate` transaction, 8-position target, liquidator holding positions in the same 8 markets, liquidator as sole signer and fee payer, no lookup table: **{} bytes**, {} unique accounts (limit 1,232 bytes: {}).",
+            fmt(t.bytes as u64),
+            t.accounts,
+            if t.bytes <= 1232 { "fits" } else { "does NOT fit" }
+        )
+        .unwrap(),
+        None => writeln!(w, "- `liquidate` transaction size: not measured (scenario failed).").unwrap(),
+    }
+    writeln!(w, "- `MarginAccount` on chain: 8 + size_of::<MarginAccount>() = **{} bytes**.", fmt(account_size as u64)).unwrap();
+    writeln!(w).unwrap();
+
+    writeln!(w, "## Against the targets").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "| target | measured | result |").unwrap();
+    writeln!(w, "|---|---:|---|").unwrap();
+    let verdict = |v: Option<u64>, limit: u64| match v {
+        Some(v) if v <= limit => format!("met ({} ≤ {})", fmt(v), fmt(limit)),
+        Some(v) => format!("missed ({} > {})", fmt(v), fmt(limit)),
+        None => "not measured".to_string(),
+    };
+    let show = |v: Option<u64>| v.map_or("—".to_string(), fmt);
+    let per_pos = match (r.get("withdraw", 1), r.get("withdraw", 8)) {
+        (Some(a), Some(b)) => Some((b.saturating_sub(a) + 3) / 7),
+        _ => None,
+    };
+    let ok_row = |name: &str, case_prefix: &str| {
+        r.rows.iter().find(|row| row.instruction == name && row.case.starts_with(case_prefix) && row.status == "ok").map(|row| row.program_cu)
+    };
+    let fill_max = [r.get("fill_orders", 1), r.get("fill_orders", 8), ok_row("fill_orders", "opens")].into_iter().flatten().max();
+    let deposit = ok_row("deposit", "");
+    let withdraw_max = [r.get("withdraw", 1), r.get("withdraw", 8), ok_row("withdraw", "0")].into_iter().flatten().max();
+    let refresh_max = [ok_row("refresh_market", "Pyth only"), ok_row("refresh_market", "Pyth + Switchboard")].into_iter().flatten().max();
+    let targets = [
+        ("health check ≤ 2,500 CU per open position (withdraw, (8 − 1) / 7)", per_pos, 2_500),
+        ("liquidate with 8 positions ≤ 80,000", r.get("liquidate", 8), 80_000),
+        ("fill_orders ≤ 40,000 (taker and maker hold 1 position each)", r.get("fill_orders", 1), 40_000),
+        ("fill_orders ≤ 40,000 (worst measured case, 8 positions each)", fill_max, 40_000),
+        ("deposit ≤ 20,000", deposit, 20_000),
+        ("withdraw ≤ 20,000 (1 position)", r.get("withdraw", 1), 20_000),
+        ("withdraw ≤ 20,000 (worst measured case, 8 positions)", withdraw_max, 20_000),
+        ("refresh_market ≤ 10,000 (worst of the two oracle set-ups)", refresh_max, 10_000),
+    ];
+    for (what, v, limit) in targets {
+        writeln!(w, "| {what} | {} | {} |", show(v), verdict(v, limit)).unwrap();
+    }
+    if !r.failures.is_empty() || !missing.is_empty() {
+        writeln!(w).unwrap();
+        writeln!(w, "## Failures").unwrap();
+        writeln!(w).unwrap();
+        for f in &r.failures {
+            writeln!(w, "- {f}").unwrap();
+        }
+        for m in &missing {
+            writeln!(w, "- `{m}`: not measured").unwrap();
+        }
+    }
+    print!("{md}");
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{}: {e}", parent.display()));
+    }
+    std::fs::write(&out, &md).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    eprintln!("wrote {}", out.display());
+}
