@@ -2,7 +2,7 @@
 //! through the real program, no token is created or destroyed (exact conservation after every
 //! step) and open interest stays balanced.
 // The backend under test: the native program by default; the SBF .so when the suite is compiled
-// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+// into `tests/sbf-runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
 #[cfg(sbf_backend)]
 use crate::TestBackend;
 #[cfg(not(sbf_backend))]

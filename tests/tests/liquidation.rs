@@ -5,7 +5,7 @@ use margin_engine::health::account_health;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine_sdk::pda;
 // The backend under test: the native program by default; the SBF .so when the suite is compiled
-// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+// into `tests/sbf-runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
 #[cfg(sbf_backend)]
 use crate::TestBackend;
 #[cfg(not(sbf_backend))]

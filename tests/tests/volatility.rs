@@ -3,7 +3,7 @@ use margin_engine::error::ErrorCode;
 use margin_engine::math::margin::{margin_ratio, HealthKind};
 use margin_engine::math::volatility::{project, target_multiplier, CALM, STRESSED};
 // The backend under test: the native program by default; the SBF .so when the suite is compiled
-// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+// into `tests/sbf-runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
 #[cfg(sbf_backend)]
 use crate::TestBackend;
 #[cfg(not(sbf_backend))]

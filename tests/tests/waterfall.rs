@@ -7,7 +7,7 @@ use margin_engine::state::RiskParams;
 use margin_engine_sdk::instructions as ix;
 use margin_engine_sdk::pda;
 // The backend under test: the native program by default; the SBF .so when the suite is compiled
-// into `sbf/runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
+// into `tests/sbf-runner` with `--cfg sbf_backend` (which defines `crate::TestBackend`).
 #[cfg(sbf_backend)]
 use crate::TestBackend;
 #[cfg(not(sbf_backend))]

@@ -1,6 +1,6 @@
 //! The project's integration suite (tests/tests/*.rs), compiled a second time against the real
 //! SBPF .so. Each file picks `crate::TestBackend` when built with `--cfg sbf_backend`, so the same
-//! scenarios, assertions and error codes run on the metered runtime. Run with `sbf/test.sh`.
+//! scenarios, assertions and error codes run on the metered runtime. Run with `tests/sbf-runner/test.sh`.
 #![cfg(sbf_backend)]
 
 pub type TestBackend = margin_engine_sbf_runner::SbfBackend;

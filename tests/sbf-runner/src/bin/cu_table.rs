@@ -4,7 +4,7 @@
 //!
 //! Usage: `cu_table [DIR] [OUT.md]` where DIR holds `margin_engine.so` (default: `SBF_OUT_DIR`,
 //! else the repository's `target/deploy`) and OUT.md (default: the repository's
-//! `docs/compute-units.md`) receives the Markdown report, which is also printed.
+//! `tests/sbf-runner/compute-units.md`) receives the Markdown report, which is also printed.
 //!
 //! Traders use fixed (seeded) keypairs, so the PDA bump searches, and with them the figures, are
 //! the same on every run. A row's CU is the program's own, from its "Program <id> consumed N of
@@ -416,7 +416,7 @@ fn main() {
     let out = args
         .next()
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/compute-units.md"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("compute-units.md"));
     let so = dir.join("margin_engine.so");
     let so_len = std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0);
 
@@ -430,14 +430,14 @@ fn main() {
     let w = &mut md;
     writeln!(w, "# Compute units of margin_engine").unwrap();
     writeln!(w).unwrap();
-    writeln!(w, "Measured by `sbf/runner/src/bin/cu_table.rs` on the SBPF build (`target/deploy/margin_engine.so`, {} bytes) running in **solana-program-test 4.2.2** (its bundled SPL Token is **p-token**).", fmt(so_len)).unwrap();
+    writeln!(w, "Measured by `tests/sbf-runner/src/bin/cu_table.rs` on the SBPF build (`target/deploy/margin_engine.so`, {} bytes) running in **solana-program-test 4.2.2** (its bundled SPL Token is **p-token**).", fmt(so_len)).unwrap();
     writeln!(w, "\"Program CU\" is the program's own figure from its `Program <id> consumed N of M compute units` log line (token CPIs included); \"tx CU\" is the whole transaction as the bank metered it. Traders use fixed seeded keypairs, so PDA bump searches, and the figures, repeat exactly. Default compute budget (200,000 CU per instruction); prices $100 unless noted; risk parameters `margin_engine_tests::default_risk()` (breaker bands widened to 30%/60% where prices move 20%).").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "Regenerate:").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "```sh").unwrap();
-    writeln!(w, "cd sbf/runner && CARGO_TARGET_DIR=../../target/sbf-runner cargo build --bin cu_table").unwrap();
-    writeln!(w, "RUST_LOG=error ../../target/sbf-runner/debug/cu_table ../../target/deploy   # writes docs/compute-units.md").unwrap();
+    writeln!(w, "cd tests/sbf-runner && CARGO_TARGET_DIR=../../target/sbf-runner cargo build --bin cu_table").unwrap();
+    writeln!(w, "RUST_LOG=error ../../target/sbf-runner/debug/cu_table ../../target/deploy   # writes tests/sbf-runner/compute-units.md").unwrap();
     writeln!(w, "```").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "## Every instruction").unwrap();

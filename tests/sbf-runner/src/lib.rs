@@ -58,7 +58,7 @@ impl SbfBackend {
 
     pub fn with_so_dir(dir: &Path) -> Self {
         let dir = dir.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        assert!(dir.join("margin_engine.so").is_file(), "no margin_engine.so in {} (run scripts/build-sbf.sh)", dir.display());
+        assert!(dir.join("margin_engine.so").is_file(), "no margin_engine.so in {} (run programs/sbf/build.sh)", dir.display());
         // program-test decides between builtin and .so from SBF_OUT_DIR, and searches it for
         // `<name>.so`: set it before `ProgramTest::default()`.
         std::env::set_var("SBF_OUT_DIR", &dir);

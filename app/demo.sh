@@ -6,7 +6,7 @@
 #     --scenario app/stress/scenarios/yen-carry-2024.csv
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash app/setup.sh
 # The program logs every refused instruction natively; keep the report readable.
 export RUST_LOG="${RUST_LOG:-error}"
 cargo run --locked --release -p margin-engine-stress --bin stress -- --accounts 200 --step-seconds 120 "$@" | grep -v '^AnchorError'

@@ -4,22 +4,22 @@
 # cannot reach). Route, as measured in shared/docs/toolchain-notes.md section 2:
 #   - a pinned nightly rustc with rust-src (upstream LLVM's BPF backend),
 #   - sbpf-linker, installed with cargo install (links the bitcode into SBPF V3 with the toolchain's libLLVM),
-#   - a custom target, sbf/sbpf-solana.json = bpfel-unknown-none with os "solana" (solana crates
+#   - a custom target, programs/sbf/sbpf-solana.json = bpfel-unknown-none with os "solana" (solana crates
 #     and anchor-lang gate their syscalls on target_os = "solana"),
-#   - std rebuilt (-Z build-std) from a copy of rust-src's library/ with sbf/std-solana.patch,
-#   - the wrapper crate sbf/program-build (entrypoint on, getrandom "custom" for os solana).
+#   - std rebuilt (-Z build-std) from a copy of rust-src's library/ with programs/sbf/std-solana.patch,
+#   - the wrapper crate programs/sbf/program-build (entrypoint on, getrandom "custom" for os solana).
 # Idempotent: every step is skipped when its result is already there.
-# Usage: scripts/build-sbf.sh            (SBF_QUIET=1 hides cargo's progress lines)
+# Usage: programs/sbf/build.sh            (SBF_QUIET=1 hides cargo's progress lines)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 NIGHTLY="nightly-2026-10-30"
 SBPF_LINKER_VERSION="0.2.6"
 TOOLS="$ROOT/target/sbf-tools"        # cargo install --root for sbpf-linker
 STD_DIR="$ROOT/target/sbf-std"        # the patched copy of library/
 BUILD_DIR="$ROOT/target/sbf-build"    # cargo target dir of the SBF build (apart from target/debug)
 OUT_DIR="$ROOT/target/deploy"
-TARGET_JSON="$ROOT/sbf/sbpf-solana.json"
-STD_PATCH="$ROOT/sbf/std-solana.patch"
+TARGET_JSON="$ROOT/programs/sbf/sbpf-solana.json"
+STD_PATCH="$ROOT/programs/sbf/std-solana.patch"
 START=$(date +%s)
 
 log() { printf '[build-sbf] %s\n' "$*" >&2; }
@@ -81,7 +81,7 @@ export CARGO_ENCODED_RUSTFLAGS
 unset RUSTFLAGS
 CARGO_ARGS=(
     build --release
-    --manifest-path "$ROOT/sbf/program-build/Cargo.toml"
+    --manifest-path "$ROOT/programs/sbf/program-build/Cargo.toml"
     --target "$TARGET_JSON"
     --target-dir "$BUILD_DIR"
     -Z build-std=std
@@ -90,11 +90,11 @@ CARGO_ARGS=(
 )
 [ "${SBF_QUIET:-0}" = 1 ] && CARGO_ARGS+=(--quiet)
 log "cargo +$NIGHTLY ${CARGO_ARGS[*]}"
-# Run from sbf/program-build so that no rust-toolchain.toml of the main workspace interferes
+# Run from programs/sbf/program-build so that no rust-toolchain.toml of the main workspace interferes
 # with the explicit +toolchain, and the wrapper's own [workspace] is used.
 mkdir -p "$BUILD_DIR"
 LOG="$BUILD_DIR/last-build.log"
-if ! (cd "$ROOT/sbf/program-build" && cargo +"$NIGHTLY" "${CARGO_ARGS[@]}") 2>&1 | tee "$LOG" >&2; then
+if ! (cd "$ROOT/programs/sbf/program-build" && cargo +"$NIGHTLY" "${CARGO_ARGS[@]}") 2>&1 | tee "$LOG" >&2; then
     if grep -q "BPF stack limit is exceeded" "$LOG"; then
         grep -o "in function [^ ]*" "$LOG" | sort -u | sed 's/^/[build-sbf]   /' >&2
         log "a function needs more than the 4 KiB SBF stack frame (above): move large by-value"
