@@ -10,8 +10,49 @@ use crate::state::OracleConfig;
 pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReading> {
     require_keys_eq!(*account.owner, PYTH_RECEIVER_PROGRAM_ID, ErrorCode::OracleWrongOwner);
     let data = account.try_borrow_data()?;
-    let update = PriceUpdateV2::try_deserialize(&mut &data[..]).map_err(|_| ErrorCode::OracleUndecodable)?;
-    reading_from_update(config, &update)
+    reading_from_bytes(config, &data)
+}
+
+// Borsh layout of `PriceUpdateV2` after its 8-byte discriminator: write_authority (32),
+// verification_level (enum tag 1 byte; `Partial` carries one more byte), then the price message.
+const VERIFICATION_TAG: usize = 8 + 32;
+const TAG_PARTIAL: u8 = 0;
+const TAG_FULL: u8 = 1;
+
+fn le_i64(data: &[u8], at: usize) -> i64 {
+    i64::from_le_bytes(data[at..at + 8].try_into().unwrap())
+}
+
+/// The same checks and values as [`reading_from_update`], read straight from the account bytes:
+/// the health check reads one update per open position, and a full Borsh decode of each was a
+/// large share of its compute units on SBF.
+pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleReading> {
+    require!(
+        data.len() > VERIFICATION_TAG && data[..8] == *<PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR,
+        ErrorCode::OracleUndecodable
+    );
+    let tag = data[VERIFICATION_TAG];
+    let message = match tag {
+        TAG_FULL => VERIFICATION_TAG + 1,
+        TAG_PARTIAL => VERIFICATION_TAG + 2,
+        _ => return err!(ErrorCode::OracleUndecodable),
+    };
+    // feed_id 32, price 8, conf 8, exponent 4, publish_time 8, prev_publish_time 8, ema_price 8,
+    // ema_conf 8, then posted_slot 8.
+    require!(data.len() >= message + 92, ErrorCode::OracleUndecodable);
+    require!(data[message..message + 32] == config.pyth_feed_id, ErrorCode::OracleFeedMismatch);
+    require!(tag == TAG_FULL, ErrorCode::OracleNotFullyVerified);
+    let price = le_i64(data, message + 32);
+    let conf = le_i64(data, message + 40) as u64;
+    let exponent = i32::from_le_bytes(data[message + 48..message + 52].try_into().unwrap());
+    Ok(OracleReading {
+        price: scale_price(price, exponent)?,
+        confidence: scale_confidence(conf, exponent)?,
+        publish_slot: le_i64(data, message + 84) as u64,
+        publish_time: le_i64(data, message + 52),
+        ema_price: scale_price(le_i64(data, message + 68), exponent)?,
+        source: OracleSource::Pyth,
+    })
 }
 
 /// Checks a decoded update against the market's config and scales it: shared with off-chain
@@ -51,6 +92,69 @@ pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use pyth_solana_receiver_sdk::price_update::PriceFeedMessage;
+
+    fn update(level: VerificationLevel, feed: [u8; 32], price: i64, expo: i32) -> Vec<u8> {
+        let u = PriceUpdateV2 {
+            write_authority: Pubkey::new_unique(),
+            verification_level: level,
+            price_message: PriceFeedMessage {
+                feed_id: feed,
+                price,
+                conf: 12_345,
+                exponent: expo,
+                publish_time: 1_700_000_123,
+                prev_publish_time: 1_700_000_100,
+                ema_price: price / 2 + 7,
+                ema_conf: 99,
+            },
+            posted_slot: 987_654,
+        };
+        let mut data = vec![];
+        u.try_serialize(&mut data).unwrap();
+        data.resize(PriceUpdateV2::LEN, 0);
+        data
+    }
+
+    fn config(feed: [u8; 32]) -> OracleConfig {
+        OracleConfig {
+            pyth_feed_id: feed,
+            switchboard_feed: Pubkey::default(),
+            max_staleness_slots_margin: 1,
+            max_staleness_slots_trading: 1,
+            max_staleness_seconds: 1,
+            max_confidence_ratio: 1,
+        }
+    }
+
+    #[test]
+    fn byte_reader_agrees_with_the_borsh_decoder() {
+        let feed = [7u8; 32];
+        for (level, price, expo) in [
+            (VerificationLevel::Full, 15_012_345_678i64, -8),
+            (VerificationLevel::Full, -5, -5),
+            (VerificationLevel::Full, 3, 2),
+            (VerificationLevel::Partial { num_signatures: 3 }, 15_012_345_678, -8),
+        ] {
+            let data = update(level, feed, price, expo);
+            let decoded = PriceUpdateV2::try_deserialize(&mut &data[..]).unwrap();
+            for cfg in [config(feed), config([8u8; 32])] {
+                let code = |e: anchor_lang::error::Error| match e {
+                    anchor_lang::error::Error::AnchorError(a) => a.error_code_number,
+                    other => panic!("{other:?}"),
+                };
+                let by_bytes = reading_from_bytes(&cfg, &data).map_err(code);
+                let by_borsh = reading_from_update(&cfg, &decoded).map_err(code);
+                assert_eq!(by_bytes, by_borsh, "{level:?} {price} {expo}");
+            }
+        }
+        let data = update(VerificationLevel::Full, feed, 1, -8);
+        assert!(reading_from_bytes(&config(feed), &data[..60]).is_err());
+        let mut bad = data.clone();
+        bad[0] ^= 1;
+        assert!(reading_from_bytes(&config(feed), &bad).is_err());
+    }
 
     #[test]
     fn scales_pyth_exponents() {

@@ -156,6 +156,30 @@ pub fn margin_requirement(pos: &PositionRisk, kind: HealthKind) -> MathResult<u1
     mul_div_u128(notional_up(base, pos.price)?, ratio, RATIO_PRECISION as u128, Rounding::Up)
 }
 
+/// The three requirements of one position, equal to `margin_requirement` for each kind but with
+/// the notional computed once (u128 divisions are software routines on SBF: this is the hot path
+/// of every health check).
+fn requirements(pos: &PositionRisk) -> MathResult<(u128, u128, u128)> {
+    if pos.base_amount == 0 && pos.open_bids == 0 && pos.open_asks == 0 {
+        return Ok((0, 0, 0));
+    }
+    let held = notional_up(pos.base_amount, pos.price)?;
+    let worst = pos.worst_case_base()?;
+    let initial_notional = if worst == pos.base_amount { held } else { notional_up(worst, pos.price)? };
+    let apply = |notional: u128, base: i64, kind: HealthKind| -> MathResult<u128> {
+        if base == 0 {
+            return Ok(0);
+        }
+        let ratio = margin_ratio(&pos.params, base.unsigned_abs(), kind)?;
+        mul_div_u128(notional, ratio, RATIO_PRECISION as u128, Rounding::Up)
+    };
+    Ok((
+        apply(initial_notional, worst, HealthKind::Initial)?,
+        apply(held, pos.base_amount, HealthKind::Maintenance)?,
+        apply(held, pos.base_amount, HealthKind::Liquidation)?,
+    ))
+}
+
 /// Health of an account: collateral plus each position's contribution.
 pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult<HealthReport> {
     let mut report = HealthReport {
@@ -167,9 +191,7 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult
     };
     for pos in positions {
         let pnl = unrealized_pnl(pos)?;
-        let initial_req = margin_requirement(pos, HealthKind::Initial)?;
-        let maint_req = margin_requirement(pos, HealthKind::Maintenance)?;
-        let liq_req = margin_requirement(pos, HealthKind::Liquidation)?;
+        let (initial_req, maint_req, liq_req) = requirements(pos)?;
 
         let maint_contribution = pnl.checked_sub(u128_to_i128(maint_req)?).ok_or(ErrorCode::MathOverflow)?;
         let mut initial_contribution = pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;

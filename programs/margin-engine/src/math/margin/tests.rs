@@ -202,6 +202,15 @@ proptest! {
     }
 
     #[test]
+    fn one_pass_requirements_equal_the_per_kind_ones(pos in arb_position(), bids in 0u64..1_000_000_000_000_000, asks in 0u64..1_000_000_000_000_000) {
+        let pos = PositionRisk { open_bids: bids, open_asks: asks, ..pos };
+        let r = compute_health(0, &[pos]).unwrap();
+        prop_assert_eq!(r.initial_requirement, margin_requirement(&pos, HealthKind::Initial).unwrap());
+        prop_assert_eq!(r.maintenance_requirement, margin_requirement(&pos, HealthKind::Maintenance).unwrap());
+        prop_assert_eq!(r.liquidation_requirement, margin_requirement(&pos, HealthKind::Liquidation).unwrap());
+    }
+
+    #[test]
     fn extreme_inputs_never_panic(collateral in any::<i64>(), base in any::<i64>(), quote in any::<i64>(), funding in any::<i64>(), price in any::<u64>(), params in arb_params()) {
         // Must return a value or MathOverflow, never panic or wrap.
         let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: funding, open_bids: base.unsigned_abs() / 3, open_asks: quote.unsigned_abs() / 5, price, params };
