@@ -36,10 +36,6 @@ impl<C: Chain> Keeper<C> {
         Self { chain, config, signer, account, metrics: Metrics::default(), start_collateral: None }
     }
 
-    pub fn signer(&self) -> Pubkey {
-        self.signer.pubkey()
-    }
-
     /// Creates the keeper's margin account if it does not exist yet.
     pub fn ensure_account(&mut self) -> Result<(), ChainError> {
         if self.chain.account(&self.account)?.is_none() {
