@@ -122,6 +122,37 @@ pub struct OrderOpts {
 pub const BID: u8 = margin_engine::state::order_side::BID;
 pub const ASK: u8 = margin_engine::state::order_side::ASK;
 
+/// The bytes of a Pyth `PriceUpdateV2` account for `feed_id` at `price_1e6` (stored with
+/// exponent -8, as most Pyth crypto feeds are), EMA equal to the price.
+pub fn pyth_update_bytes(
+    feed_id: [u8; 32],
+    price_1e6: i64,
+    conf_1e6: u64,
+    posted_slot: u64,
+    publish_time: i64,
+    verification_level: VerificationLevel,
+) -> Vec<u8> {
+    let update = PriceUpdateV2 {
+        write_authority: Pubkey::new_unique(),
+        verification_level,
+        price_message: PriceFeedMessage {
+            feed_id,
+            price: price_1e6 * 100,
+            conf: conf_1e6 * 100,
+            exponent: PYTH_EXPONENT,
+            publish_time,
+            prev_publish_time: publish_time - 1,
+            ema_price: price_1e6 * 100,
+            ema_conf: conf_1e6 * 100,
+        },
+        posted_slot,
+    };
+    let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
+    update.try_serialize(&mut data).unwrap();
+    data.resize(PriceUpdateV2::LEN, 0);
+    data
+}
+
 pub fn default_oracle_config(feed_id: [u8; 32]) -> OracleConfig {
     OracleConfig {
         pyth_feed_id: feed_id,
@@ -329,25 +360,7 @@ impl<B: Backend> TestEnv<B> {
         publish_time: i64,
         verification_level: VerificationLevel,
     ) {
-        // Stored with exponent -8, as most Pyth crypto feeds are.
-        let update = PriceUpdateV2 {
-            write_authority: Pubkey::new_unique(),
-            verification_level,
-            price_message: PriceFeedMessage {
-                feed_id,
-                price: price_1e6 * 100,
-                conf: conf_1e6 * 100,
-                exponent: PYTH_EXPONENT,
-                publish_time,
-                prev_publish_time: publish_time - 1,
-                ema_price: price_1e6 * 100,
-                ema_conf: conf_1e6 * 100,
-            },
-            posted_slot,
-        };
-        let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
-        update.try_serialize(&mut data).unwrap();
-        data.resize(PriceUpdateV2::LEN, 0);
+        let data = pyth_update_bytes(feed_id, price_1e6, conf_1e6, posted_slot, publish_time, verification_level);
         self.set_raw(address, data, pyth_solana_receiver_sdk::ID);
     }
 
@@ -388,9 +401,37 @@ impl<B: Backend> TestEnv<B> {
         let pyth = Pubkey::new_unique();
         self.write_pyth(pyth, feed_id, price_1e6, 0);
         let switchboard = with_switchboard.then(Pubkey::new_unique);
-        let mut oracle = default_oracle_config(feed_id);
         if let Some(sb) = switchboard {
             self.write_switchboard(sb, price_1e6, 0);
+        }
+        self.create_market(name, pyth, feed_id, switchboard, risk)
+    }
+
+    /// A market on a Pyth account that already exists (preloaded, or written by a test), with
+    /// a fresh update at `price_1e6` written over it first.
+    pub fn add_market_on_oracle(
+        &mut self,
+        name: &str,
+        pyth: Pubkey,
+        feed_id: [u8; 32],
+        price_1e6: i64,
+        risk: RiskParams,
+    ) -> MarketHandle {
+        self.write_pyth(pyth, feed_id, price_1e6, 0);
+        self.create_market(name, pyth, feed_id, None, risk)
+    }
+
+    fn create_market(
+        &mut self,
+        name: &str,
+        pyth: Pubkey,
+        feed_id: [u8; 32],
+        switchboard: Option<Pubkey>,
+        risk: RiskParams,
+    ) -> MarketHandle {
+        let index = self.markets.len() as u16;
+        let mut oracle = default_oracle_config(feed_id);
+        if let Some(sb) = switchboard {
             oracle.switchboard_feed = sb;
         }
         let create = ix::create_market(key(&self.payer), key(&self.governance), index, market_name(name), oracle, risk);

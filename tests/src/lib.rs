@@ -4,6 +4,8 @@ pub mod backend;
 pub mod chain;
 pub mod env;
 pub mod native;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 
 pub use backend::*;
 pub use env::*;
