@@ -75,18 +75,25 @@ pub fn reading_from_update(config: &OracleConfig, update: &PriceUpdateV2) -> Res
 pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
     let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
     require!((-18..=12).contains(&shift), ErrorCode::OracleExponentOutOfRange);
-    let factor = 10i128.pow(shift.unsigned_abs());
-    let scaled = if shift >= 0 { (value as i128) * factor } else { (value as i128) / factor };
-    Ok(i64::try_from(scaled).map_err(|_| ErrorCode::MathOverflow)?)
+    // 10^18 fits i64: both branches stay in native 64-bit arithmetic (no 128-bit division).
+    let factor = 10i64.pow(shift.unsigned_abs());
+    if shift >= 0 {
+        Ok(value.checked_mul(factor).ok_or(ErrorCode::MathOverflow)?)
+    } else {
+        Ok(value / factor)
+    }
 }
 
 /// Confidence to 1e6 scale, rounded up so uncertainty is never understated.
 pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
     let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
     require!((-18..=12).contains(&shift), ErrorCode::OracleExponentOutOfRange);
-    let factor = 10u128.pow(shift.unsigned_abs());
-    let scaled = if shift >= 0 { (conf as u128) * factor } else { (conf as u128).div_ceil(factor) };
-    Ok(u64::try_from(scaled).map_err(|_| ErrorCode::MathOverflow)?)
+    let factor = 10u64.pow(shift.unsigned_abs());
+    if shift >= 0 {
+        Ok(conf.checked_mul(factor).ok_or(ErrorCode::MathOverflow)?)
+    } else {
+        Ok(conf.div_ceil(factor))
+    }
 }
 
 #[cfg(test)]

@@ -47,8 +47,12 @@ pub fn relative_move(a: u64, b: u64) -> u64 {
     if b == 0 {
         return 0;
     }
-    let ppm = a.abs_diff(b) as u128 * RATIO_PRECISION as u128 / b as u128;
-    u64::try_from(ppm).unwrap_or(u64::MAX)
+    let diff = a.abs_diff(b);
+    // 64-bit division when the scaled difference fits (any move under $18M in 1e6 units).
+    match diff.checked_mul(RATIO_PRECISION) {
+        Some(scaled) => scaled / b,
+        None => u64::try_from(diff as u128 * RATIO_PRECISION as u128 / b as u128).unwrap_or(u64::MAX),
+    }
 }
 
 /// The status this price implies on its own (no memory): what an instruction that cannot persist

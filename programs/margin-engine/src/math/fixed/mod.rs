@@ -10,10 +10,41 @@ pub enum Rounding {
     Up,
 }
 
+// SBF has native 64-bit division but none for 128 bits: a `u128 /` is a software routine of
+// several hundred compute units. Every helper below first tries an exact 64-bit route and falls
+// back to 128-bit arithmetic only when the operands need it; both routes give identical results
+// (property-tested against the plain 128-bit formulas in tests.rs).
+
+/// `a * b / d` for `a, b < 2^64`, `0 < d`: the quotient and whether it is exact. 64-bit
+/// divisions only, when the product fits 64 bits or `d < 2^32` (splitting `a` and `b` by `d`:
+/// `a·b = d·(a_hi·b + a_lo·b_hi) + a_lo·b_lo` with `a_lo·b_lo < d² < 2^64`). None otherwise.
+#[inline]
+fn mul_div_u64_route(a: u64, b: u64, d: u64) -> Option<(u128, bool)> {
+    if let Some(p) = a.checked_mul(b) {
+        return Some(((p / d) as u128, p % d == 0));
+    }
+    if d > u32::MAX as u64 {
+        return None;
+    }
+    let (a_hi, a_lo) = (a / d, a % d);
+    let (b_hi, b_lo) = (b / d, b % d);
+    let low = a_lo * b_lo;
+    let q = a_hi as u128 * b as u128 + a_lo as u128 * b_hi as u128 + (low / d) as u128;
+    Some((q, low % d == 0))
+}
+
 /// `a * b / d` on u128 with the given rounding; `d` must be non-zero.
 pub fn mul_div_u128(a: u128, b: u128, d: u128, rounding: Rounding) -> MathResult<u128> {
     if d == 0 {
         return Err(ErrorCode::MathOverflow);
+    }
+    if let (Ok(a64), Ok(b64), Ok(d64)) = (u64::try_from(a), u64::try_from(b), u64::try_from(d)) {
+        if let Some((quotient, exact)) = mul_div_u64_route(a64, b64, d64) {
+            return match rounding {
+                Rounding::Up if !exact => quotient.checked_add(1).ok_or(ErrorCode::MathOverflow),
+                _ => Ok(quotient),
+            };
+        }
     }
     let product = a.checked_mul(b).ok_or(ErrorCode::MathOverflow)?;
     let quotient = product / d;
@@ -28,6 +59,20 @@ pub fn mul_div_i128(a: i128, b: i128, d: i128, rounding: Rounding) -> MathResult
     if d <= 0 {
         return Err(ErrorCode::MathOverflow);
     }
+    // Operands in i64 range: their product cannot overflow i128, so the 64-bit route on the
+    // magnitudes agrees with the checked 128-bit one.
+    if let (Ok(a64), Ok(b64), Ok(d64)) = (i64::try_from(a), i64::try_from(b), u64::try_from(d)) {
+        if let Some((magnitude, exact)) = mul_div_u64_route(a64.unsigned_abs(), b64.unsigned_abs(), d64) {
+            let q = magnitude as i128; // < 2^126 / d
+            let negative = (a64 < 0) != (b64 < 0);
+            return Ok(match (negative, rounding, exact) {
+                (false, Rounding::Up, false) => q + 1,
+                (false, _, _) => q,
+                (true, Rounding::Down, false) => -q - 1,
+                (true, _, _) => -q,
+            });
+        }
+    }
     let product = a.checked_mul(b).ok_or(ErrorCode::MathOverflow)?;
     div_i128(product, d, rounding)
 }
@@ -37,8 +82,10 @@ pub fn div_i128(n: i128, d: i128, rounding: Rounding) -> MathResult<i128> {
     if d <= 0 {
         return Err(ErrorCode::MathOverflow);
     }
-    let q = n / d; // truncates toward zero
-    let r = n % d;
+    let (q, r) = match (i64::try_from(n), i64::try_from(d)) {
+        (Ok(n64), Ok(d64)) => ((n64 / d64) as i128, (n64 % d64) as i128),
+        _ => (n / d, n % d), // truncates toward zero
+    };
     Ok(match rounding {
         Rounding::Down if r < 0 => q - 1,
         Rounding::Up if r > 0 => q + 1,
@@ -46,14 +93,34 @@ pub fn div_i128(n: i128, d: i128, rounding: Rounding) -> MathResult<i128> {
     })
 }
 
-/// Floor of the square root (Newton's method; exact for every u128).
-pub fn isqrt_u128(n: u128) -> u128 {
+/// Floor of the square root of a u64 (Newton's method from above, 64-bit divisions).
+pub fn isqrt_u64(n: u64) -> u64 {
     if n < 2 {
         return n;
     }
-    // Start above the root: 2^(ceil(bits/2)).
-    let bits = 128 - n.leading_zeros();
-    let mut x: u128 = 1u128 << bits.div_ceil(2);
+    let bits = 64 - n.leading_zeros();
+    let mut x: u64 = 1u64 << bits.div_ceil(2);
+    loop {
+        let y = (x + n / x) / 2;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
+/// Floor of the square root (Newton's method; exact for every u128). Values above 2^64 start
+/// from the root of their top 62 bits, which is within 2^-30 of the answer, so one or two
+/// 128-bit divisions finish it instead of a dozen.
+pub fn isqrt_u128(n: u128) -> u128 {
+    if let Ok(small) = u64::try_from(n) {
+        return isqrt_u64(small) as u128;
+    }
+    // An even shift leaving 61–62 significant bits: sqrt(n) < (isqrt(top) + 1) · 2^(shift/2).
+    let shift = (128 - n.leading_zeros() - 61) & !1;
+    let top = (n >> shift) as u64;
+    let mut x: u128 = (isqrt_u64(top) as u128 + 1) << (shift / 2);
+    // From above, Newton decreases monotonically to the floor root.
     loop {
         let y = (x + n / x) / 2;
         if y >= x {

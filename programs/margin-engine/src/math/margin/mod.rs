@@ -6,7 +6,7 @@
 //! positive contribution is haircut, so an account cannot lever up on paper gains; haircutting the
 //! contribution (not the PnL) keeps health monotone in price for any haircut.
 //! Everything rounds against the account: PnL down, requirements up.
-use super::fixed::{div_i128, isqrt_u128, mul_div_i128, mul_div_u128, u128_to_i128, Rounding};
+use super::fixed::{isqrt_u128, mul_div_i128, mul_div_u128, u128_to_i128, Rounding};
 use super::MathResult;
 use crate::constants::{BASE_PRECISION, RATIO_PRECISION};
 use crate::error::ErrorCode;
@@ -38,8 +38,9 @@ pub struct MarginParams {
 }
 
 fn scaled(ratio: u32, multiplier: u32) -> u128 {
-    let m = if multiplier == 0 { RATIO_PRECISION as u128 } else { multiplier as u128 };
-    (ratio as u128 * m).div_ceil(RATIO_PRECISION as u128)
+    let m = if multiplier == 0 { RATIO_PRECISION } else { multiplier as u64 };
+    // u32 × u32 fits u64: a native division, not a 128-bit software one.
+    (ratio as u64 * m).div_ceil(RATIO_PRECISION) as u128
 }
 
 /// One position, already priced: plain data so off-chain code can build it too.
@@ -111,6 +112,11 @@ pub fn size_premium(base_abs: u64, factor: u32) -> MathResult<u128> {
 
 /// Margin ratio (ppm) for a position of this size, capped at 100%.
 pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> MathResult<u128> {
+    ratio_with_premium(params, size_premium(base_abs, params.size_premium_factor)?, kind)
+}
+
+/// `margin_ratio` with the size premium already computed (it costs a square root).
+fn ratio_with_premium(params: &MarginParams, premium: u128, kind: HealthKind) -> MathResult<u128> {
     let maintenance = scaled(params.maintenance_margin_ratio, params.maintenance_multiplier);
     let base_ratio = match kind {
         HealthKind::Initial => {
@@ -119,8 +125,7 @@ pub fn margin_ratio(params: &MarginParams, base_abs: u64, kind: HealthKind) -> M
         HealthKind::Maintenance => maintenance,
         HealthKind::Liquidation => maintenance + params.liquidation_buffer as u128,
     };
-    let ratio =
-        base_ratio.checked_add(size_premium(base_abs, params.size_premium_factor)?).ok_or(ErrorCode::MathOverflow)?;
+    let ratio = base_ratio.checked_add(premium).ok_or(ErrorCode::MathOverflow)?;
     Ok(ratio.min(RATIO_PRECISION as u128))
 }
 
@@ -164,19 +169,24 @@ fn requirements(pos: &PositionRisk) -> MathResult<(u128, u128, u128)> {
         return Ok((0, 0, 0));
     }
     let held = notional_up(pos.base_amount, pos.price)?;
+    let held_premium = size_premium(pos.base_amount.unsigned_abs(), pos.params.size_premium_factor)?;
     let worst = pos.worst_case_base()?;
-    let initial_notional = if worst == pos.base_amount { held } else { notional_up(worst, pos.price)? };
-    let apply = |notional: u128, base: i64, kind: HealthKind| -> MathResult<u128> {
+    let (initial_notional, initial_premium) = if worst == pos.base_amount {
+        (held, held_premium)
+    } else {
+        (notional_up(worst, pos.price)?, size_premium(worst.unsigned_abs(), pos.params.size_premium_factor)?)
+    };
+    let apply = |notional: u128, base: i64, premium: u128, kind: HealthKind| -> MathResult<u128> {
         if base == 0 {
             return Ok(0);
         }
-        let ratio = margin_ratio(&pos.params, base.unsigned_abs(), kind)?;
+        let ratio = ratio_with_premium(&pos.params, premium, kind)?;
         mul_div_u128(notional, ratio, RATIO_PRECISION as u128, Rounding::Up)
     };
     Ok((
-        apply(initial_notional, worst, HealthKind::Initial)?,
-        apply(held, pos.base_amount, HealthKind::Maintenance)?,
-        apply(held, pos.base_amount, HealthKind::Liquidation)?,
+        apply(initial_notional, worst, initial_premium, HealthKind::Initial)?,
+        apply(held, pos.base_amount, held_premium, HealthKind::Maintenance)?,
+        apply(held, pos.base_amount, held_premium, HealthKind::Liquidation)?,
     ))
 }
 
@@ -197,11 +207,8 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> MathResult
         let mut initial_contribution = pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
         if initial_contribution > 0 {
             let kept = (RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64) as i128;
-            initial_contribution = div_i128(
-                initial_contribution.checked_mul(kept).ok_or(ErrorCode::MathOverflow)?,
-                RATIO_PRECISION as i128,
-                Rounding::Down,
-            )?;
+            initial_contribution =
+                mul_div_i128(initial_contribution, kept, RATIO_PRECISION as i128, Rounding::Down)?;
         }
 
         report.unrealized_pnl = report.unrealized_pnl.checked_add(pnl).ok_or(ErrorCode::MathOverflow)?;
