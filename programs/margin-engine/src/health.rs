@@ -33,6 +33,15 @@ pub struct MarketSnapshot {
 
 impl MarketSnapshot {
     pub fn new(market: &Market, price: u64) -> Self {
+        Self::with_mode(market, price, market.manual_mode(market.last_oracle_slot).max(market.breaker_status))
+    }
+
+    /// Snapshot at an accepted price, with the mode that price implies right now.
+    pub fn at(market: &Market, price: &AcceptedPrice, slot: u64) -> Self {
+        Self::with_mode(market, price.price, effective_mode(market, price, slot))
+    }
+
+    fn with_mode(market: &Market, price: u64, mode: u8) -> Self {
         Self {
             market_index: market.market_index,
             price,
@@ -41,13 +50,8 @@ impl MarketSnapshot {
             cumulative_funding_short: market.cumulative_funding_short,
             liquidation_fee: market.risk.liquidation_fee,
             last_bad_debt_slot: market.last_bad_debt_slot,
-            mode: market.manual_mode(market.last_oracle_slot).max(market.breaker_status),
+            mode,
         }
-    }
-
-    /// Snapshot at an accepted price, with the mode that price implies right now.
-    pub fn at(market: &Market, price: &AcceptedPrice, slot: u64) -> Self {
-        Self { mode: effective_mode(market, price, slot), ..Self::new(market, price.price) }
     }
 }
 

@@ -40,7 +40,7 @@ pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleRe
     // feed_id 32, price 8, conf 8, exponent 4, publish_time 8, prev_publish_time 8, ema_price 8,
     // ema_conf 8, then posted_slot 8.
     require!(data.len() >= message + 92, ErrorCode::OracleUndecodable);
-    require!(data[message..message + 32] == config.pyth_feed_id, ErrorCode::OracleFeedMismatch);
+    require!(crate::math::fixed::bytes32_eq(&data[message..message + 32], &config.pyth_feed_id), ErrorCode::OracleFeedMismatch);
     require!(tag == TAG_FULL, ErrorCode::OracleNotFullyVerified);
     let price = le_i64(data, message + 32);
     let conf = le_i64(data, message + 40) as u64;
@@ -71,24 +71,40 @@ pub fn reading_from_update(config: &OracleConfig, update: &PriceUpdateV2) -> Res
     })
 }
 
+/// 10^0 ..= 10^18: every power a price shift can need, without a pow loop per value.
+const POW10: [u64; 19] = {
+    let mut table = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// The shift from a Pyth exponent to the 1e6 scale, and its power of ten.
+fn shift_and_factor(exponent: i32) -> core::result::Result<(i32, u64), ErrorCode> {
+    let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
+    if !(-18..=12).contains(&shift) {
+        return Err(ErrorCode::OracleExponentOutOfRange);
+    }
+    Ok((shift, POW10[shift.unsigned_abs() as usize]))
+}
+
 /// Pyth value `v × 10^exponent` to 1e6 quote per base, truncated toward zero.
 pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
-    let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
-    require!((-18..=12).contains(&shift), ErrorCode::OracleExponentOutOfRange);
     // 10^18 fits i64: both branches stay in native 64-bit arithmetic (no 128-bit division).
-    let factor = 10i64.pow(shift.unsigned_abs());
+    let (shift, factor) = shift_and_factor(exponent)?;
     if shift >= 0 {
-        Ok(value.checked_mul(factor).ok_or(ErrorCode::MathOverflow)?)
+        Ok(value.checked_mul(factor as i64).ok_or(ErrorCode::MathOverflow)?)
     } else {
-        Ok(value / factor)
+        Ok(value / factor as i64)
     }
 }
 
 /// Confidence to 1e6 scale, rounded up so uncertainty is never understated.
 pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
-    let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
-    require!((-18..=12).contains(&shift), ErrorCode::OracleExponentOutOfRange);
-    let factor = 10u64.pow(shift.unsigned_abs());
+    let (shift, factor) = shift_and_factor(exponent)?;
     if shift >= 0 {
         Ok(conf.checked_mul(factor).ok_or(ErrorCode::MathOverflow)?)
     } else {

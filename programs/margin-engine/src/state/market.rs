@@ -241,7 +241,7 @@ impl OracleConfig {
     }
 
     pub fn has_switchboard(&self) -> bool {
-        self.switchboard_feed != Pubkey::default()
+        !crate::math::fixed::bytes32_eq(self.switchboard_feed.as_ref(), &[0u8; 32])
     }
 }
 

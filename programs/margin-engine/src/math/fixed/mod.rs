@@ -130,6 +130,19 @@ pub fn isqrt_u128(n: u128) -> u128 {
     }
 }
 
+/// Equality of 32 bytes (a key, a feed id) as four 64-bit words: a fraction of the cost of a
+/// byte-wise or `memcmp` comparison on SBF. False when `a` is not 32 bytes long.
+#[inline]
+pub fn bytes32_eq(a: &[u8], b: &[u8; 32]) -> bool {
+    if a.len() != 32 {
+        return false;
+    }
+    (0..4).all(|i| {
+        let w = |s: &[u8]| u64::from_le_bytes(s[i * 8..i * 8 + 8].try_into().unwrap());
+        w(a) == w(b)
+    })
+}
+
 pub fn i128_to_i64(v: i128) -> MathResult<i64> {
     i64::try_from(v).map_err(|_| ErrorCode::MathOverflow)
 }

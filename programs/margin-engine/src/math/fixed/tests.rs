@@ -134,3 +134,15 @@ proptest! {
         prop_assert!((r + 1).checked_mul(r + 1).map_or(true, |sq| sq > n));
     }
 }
+
+proptest! {
+    #[test]
+    fn bytes32_eq_is_slice_equality(a in any::<[u8; 32]>(), b in any::<[u8; 32]>(), flip in 0usize..32) {
+        prop_assert_eq!(bytes32_eq(&a, &b), a == b);
+        prop_assert!(bytes32_eq(&a, &a));
+        let mut c = a;
+        c[flip] ^= 1;
+        prop_assert!(!bytes32_eq(&c, &a));
+        prop_assert!(!bytes32_eq(&a[..31], &a));
+    }
+}

@@ -176,17 +176,24 @@ fn requirements(pos: &PositionRisk) -> MathResult<(u128, u128, u128)> {
     } else {
         (notional_up(worst, pos.price)?, size_premium(worst.unsigned_abs(), pos.params.size_premium_factor)?)
     };
-    let apply = |notional: u128, base: i64, premium: u128, kind: HealthKind| -> MathResult<u128> {
+    // The three ratios from two scaled base ratios (ratio_with_premium, unrolled).
+    let p = &pos.params;
+    let cap = RATIO_PRECISION as u128;
+    let maintenance = scaled(p.maintenance_margin_ratio, p.maintenance_multiplier);
+    let initial_base = scaled(p.initial_margin_ratio, p.initial_multiplier) + p.initial_addon as u128;
+    let ratio = |base_ratio: u128, premium: u128| -> MathResult<u128> {
+        Ok(base_ratio.checked_add(premium).ok_or(ErrorCode::MathOverflow)?.min(cap))
+    };
+    let apply = |notional: u128, base: i64, ratio: u128| -> MathResult<u128> {
         if base == 0 {
             return Ok(0);
         }
-        let ratio = ratio_with_premium(&pos.params, premium, kind)?;
-        mul_div_u128(notional, ratio, RATIO_PRECISION as u128, Rounding::Up)
+        mul_div_u128(notional, ratio, cap, Rounding::Up)
     };
     Ok((
-        apply(initial_notional, worst, initial_premium, HealthKind::Initial)?,
-        apply(held, pos.base_amount, held_premium, HealthKind::Maintenance)?,
-        apply(held, pos.base_amount, held_premium, HealthKind::Liquidation)?,
+        apply(initial_notional, worst, ratio(initial_base, initial_premium)?)?,
+        apply(held, pos.base_amount, ratio(maintenance, held_premium)?)?,
+        apply(held, pos.base_amount, ratio(maintenance + p.liquidation_buffer as u128, held_premium)?)?,
     ))
 }
 

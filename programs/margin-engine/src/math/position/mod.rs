@@ -63,7 +63,8 @@ pub fn is_risk_reducing(old: i64, new: i64) -> bool {
 /// a payer pays the rounded-up amount, a receiver gets the rounded-down one, and the difference
 /// stays in the market's funding pool.
 pub fn funding_owed(base: i64, current_index: i64, last_index: i64) -> MathResult<i64> {
-    if base == 0 {
+    // Nothing accrued since the last settlement: the common case in a health check.
+    if base == 0 || current_index == last_index {
         return Ok(0);
     }
     let delta = (current_index as i128).checked_sub(last_index as i128).ok_or(ErrorCode::MathOverflow)?;
