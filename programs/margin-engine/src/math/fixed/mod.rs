@@ -19,7 +19,7 @@ pub enum Rounding {
 /// divisions only, when the product fits 64 bits or `d < 2^32` (splitting `a` and `b` by `d`:
 /// `a·b = d·(a_hi·b + a_lo·b_hi) + a_lo·b_lo` with `a_lo·b_lo < d² < 2^64`). None otherwise.
 #[inline]
-fn mul_div_u64_route(a: u64, b: u64, d: u64) -> Option<(u128, bool)> {
+pub fn mul_div_u64_route(a: u64, b: u64, d: u64) -> Option<(u128, bool)> {
     if let Some(p) = a.checked_mul(b) {
         return Some(((p / d) as u128, p % d == 0));
     }

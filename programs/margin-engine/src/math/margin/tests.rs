@@ -217,3 +217,50 @@ proptest! {
         let _ = compute_health(collateral, &[pos; 8]);
     }
 }
+
+fn arb_position_with_orders() -> impl Strategy<Value = PositionRisk> {
+    (arb_position(), 0u64..1_000_000 * ONE_BASE as u64, 0u64..1_000_000 * ONE_BASE as u64, any::<bool>())
+        .prop_map(|(pos, bids, asks, orders)| if orders { PositionRisk { open_bids: bids, open_asks: asks, ..pos } } else { pos })
+}
+
+proptest! {
+    // The 64-bit fast path is an optimisation only: same report as the 128-bit reference, or
+    // none (and the reference runs). Ranges reach past 64 bits so both outcomes occur.
+    #[test]
+    fn health_64_equals_the_128_bit_reference(
+        collateral in any::<i64>(),
+        positions in prop::collection::vec(arb_position_with_orders(), 0..8),
+        wide in prop::collection::vec((any::<i64>(), any::<i64>(), 1u64..u64::MAX), 0..3),
+    ) {
+        let mut all = positions.clone();
+        for (base, quote, price) in wide {
+            if let Some(p) = positions.first() {
+                all.push(PositionRisk { base_amount: base, quote_amount: quote, price, ..*p });
+            }
+        }
+        let reference = compute_health_128(collateral, &all);
+        match compute_health_64(collateral, &all) {
+            Some(fast) => prop_assert_eq!(Ok(fast), reference),
+            None => {}
+        }
+        prop_assert_eq!(compute_health(collateral, &all), reference);
+    }
+}
+
+#[test]
+fn health_64_takes_realistic_accounts_and_declines_huge_ones() {
+    let params = MarginParams {
+        initial_margin_ratio: 100_000,
+        maintenance_margin_ratio: 50_000,
+        size_premium_factor: 1_000,
+        pnl_initial_haircut: 100_000,
+        liquidation_buffer: 20_000,
+        ..MarginParams::default()
+    };
+    let pos = PositionRisk { base_amount: 100 * ONE_BASE, quote_amount: -10_000_000_000, unsettled_funding: -5, open_bids: ONE_BASE as u64, open_asks: 0, price: 101_000_000, params };
+    let fast = compute_health_64(1_000_000_000, &[pos, pos]).expect("fits 64 bits");
+    assert_eq!(Ok(fast), compute_health_128(1_000_000_000, &[pos, pos]));
+    let huge = PositionRisk { base_amount: i64::MAX, price: u64::MAX, ..pos };
+    assert!(compute_health_64(0, &[huge]).is_none());
+    assert_eq!(compute_health(0, &[huge]), compute_health_128(0, &[huge]));
+}
