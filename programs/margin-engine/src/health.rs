@@ -10,6 +10,7 @@ use crate::constants::MAX_POSITIONS;
 use crate::controller::market::effective_mode;
 use crate::error::ErrorCode;
 use crate::math::breaker::HALTED;
+use crate::math::fixed::bytes32_eq;
 use crate::math::margin::{compute_health, HealthReport, MarginParams, PositionRisk};
 use crate::math::position::{funding_owed, side_index};
 use crate::oracle::{self, AcceptedPrice, OracleAction};
@@ -105,9 +106,11 @@ impl PriceCache {
         let mut cursor = 0usize;
         while cursor < remaining.len() {
             let market_info = &remaining[cursor];
-            require!(exclude != Some(market_info.key), ErrorCode::DuplicateMarketAccount);
-            let loader = AccountLoader::<Market>::try_from(market_info)?;
-            let market = loader.load()?;
+            require!(
+                exclude.is_none_or(|own| !bytes32_eq(market_info.key.as_ref(), &own.to_bytes())),
+                ErrorCode::DuplicateMarketAccount
+            );
+            let market = load_market(market_info)?;
             let per_market = oracle::accounts_per_market(&market);
             let pyth = remaining.get(cursor + 1).ok_or(ErrorCode::MissingMarketAccounts)?;
             let switchboard = match per_market {
@@ -120,6 +123,30 @@ impl PriceCache {
         }
         Ok(())
     }
+}
+
+/// `AccountLoader::<Market>::try_from(info)?.load()?`: the same checks in the same order with
+/// the same errors (owner, discriminator present, discriminator), compared as 64-bit words. It
+/// runs once per market in every health check.
+fn load_market<'a>(info: &'a AccountInfo) -> Result<core::cell::Ref<'a, Market>> {
+    use anchor_lang::error::ErrorCode as AnchorError;
+    if !bytes32_eq(info.owner.as_ref(), &crate::ID.to_bytes()) {
+        return Err(Error::from(AnchorError::AccountOwnedByWrongProgram).with_pubkeys((*info.owner, crate::ID)));
+    }
+    let data = info.try_borrow_data()?;
+    let discriminator = <Market as anchor_lang::Discriminator>::DISCRIMINATOR;
+    if data.len() < discriminator.len() {
+        return Err(AnchorError::AccountDiscriminatorNotFound.into());
+    }
+    let word = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().unwrap());
+    if word(&data[..8]) != word(discriminator) {
+        return Err(AnchorError::AccountDiscriminatorMismatch.into());
+    }
+    let end = 8 + core::mem::size_of::<Market>();
+    if data.len() < end {
+        return Err(AnchorError::AccountDidNotDeserialize.into());
+    }
+    Ok(core::cell::Ref::map(data, |d| bytemuck::from_bytes(&d[8..end])))
 }
 
 /// A position priced from its market snapshot, unsettled funding included.

@@ -8,7 +8,10 @@ use crate::error::ErrorCode;
 use crate::state::OracleConfig;
 
 pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReading> {
-    require_keys_eq!(*account.owner, PYTH_RECEIVER_PROGRAM_ID, ErrorCode::OracleWrongOwner);
+    require!(
+        crate::math::fixed::bytes32_eq(account.owner.as_ref(), &PYTH_RECEIVER_PROGRAM_ID.to_bytes()),
+        ErrorCode::OracleWrongOwner
+    );
     let data = account.try_borrow_data()?;
     reading_from_bytes(config, &data)
 }
@@ -28,7 +31,8 @@ fn le_i64(data: &[u8], at: usize) -> i64 {
 /// large share of its compute units on SBF.
 pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleReading> {
     require!(
-        data.len() > VERIFICATION_TAG && data[..8] == *<PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR,
+        data.len() > VERIFICATION_TAG
+            && le_i64(data, 0) == le_i64(<PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR, 0),
         ErrorCode::OracleUndecodable
     );
     let tag = data[VERIFICATION_TAG];
