@@ -11,6 +11,11 @@ pub const MAX_POSITIONS: usize = 8;
 pub const MAX_ORDERS: usize = 16;
 
 pub const EXCHANGE_SEED: &[u8] = b"exchange";
+/// The exchange PDA, `find_program_address([EXCHANGE_SEED], ID)`, as a constant: instructions
+/// check the exchange account by address (a 32-byte compare) instead of re-deriving the PDA
+/// (`create_program_address`, 1,500 CU) on every call. A unit test pins it to the derivation.
+pub const EXCHANGE_ADDRESS: anchor_lang::prelude::Pubkey =
+    anchor_lang::prelude::pubkey!("9Q9APPTEsvZ9zLQ8FmXBNBX7QEcyJ7gsWcxC6yZ3qHtV");
 pub const MARKET_SEED: &[u8] = b"market";
 pub const MARGIN_ACCOUNT_SEED: &[u8] = b"margin_account";
 pub const COLLATERAL_VAULT_SEED: &[u8] = b"collateral_vault";
@@ -67,3 +72,14 @@ pub const MAX_CONFIDENCE_RATIO: u32 = 100_000;
 pub const PYTH_RECEIVER_PROGRAM_ID: anchor_lang::prelude::Pubkey = pyth_solana_receiver_sdk::ID;
 /// Program that owns Switchboard On-Demand pull feeds.
 pub const SWITCHBOARD_ON_DEMAND_PROGRAM_ID: anchor_lang::prelude::Pubkey = switchboard_on_demand::ON_DEMAND_MAINNET_PID;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_address_is_the_exchange_pda() {
+        let (pda, _) = anchor_lang::prelude::Pubkey::find_program_address(&[EXCHANGE_SEED], &crate::ID);
+        assert_eq!(EXCHANGE_ADDRESS, pda);
+    }
+}

@@ -10,7 +10,7 @@ use crate::state::Exchange;
 pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
     #[account(
-        mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
+        mut, address = EXCHANGE_ADDRESS,
         constraint = exchange.load()?.pending_authority == new_authority.key() @ ErrorCode::NotPendingAuthority,
     )]
     pub exchange: AccountLoader<'info, Exchange>,

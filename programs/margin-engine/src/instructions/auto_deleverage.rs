@@ -28,7 +28,7 @@ pub struct AutoDeleverage<'info> {
     pub keeper: Signer<'info>,
     #[account(mut)]
     pub target: AccountLoader<'info, MarginAccount>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,

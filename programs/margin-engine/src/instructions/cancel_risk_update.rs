@@ -10,7 +10,7 @@ use crate::state::{Exchange, Market};
 pub struct CancelRiskUpdate<'info> {
     pub signer: Signer<'info>,
     #[account(
-        seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
+        address = EXCHANGE_ADDRESS,
         constraint = exchange.load()?.is_guardian_or_governance(&signer.key()) @ ErrorCode::NotGuardianOrGovernance,
     )]
     pub exchange: AccountLoader<'info, Exchange>,

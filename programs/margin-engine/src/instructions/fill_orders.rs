@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::controller::market::{effective_mode, on_price};
@@ -24,7 +24,7 @@ pub struct FillOrders<'info> {
     pub filler: Signer<'info>,
     #[account(mut, constraint = filler_account.load()?.owner == filler.key() @ ErrorCode::WrongFillerAccount)]
     pub filler_account: AccountLoader<'info, MarginAccount>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,
@@ -36,10 +36,13 @@ pub struct FillOrders<'info> {
     pub oracle: UncheckedAccount<'info>,
     /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
     pub fallback_oracle: Option<UncheckedAccount<'info>>,
+    /// CHECK: the exchange's own vault PDA, by address; only a transfer endpoint here, so it is
+    /// not unpacked (the token program checks it in the transfer).
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
-    pub collateral_vault: Account<'info, TokenAccount>,
+    pub collateral_vault: UncheckedAccount<'info>,
+    /// CHECK: as `collateral_vault`.
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
-    pub insurance_vault: Account<'info, TokenAccount>,
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::controller::liquidation::{plan, LiquidationOutcome};
@@ -27,7 +27,7 @@ pub struct Liquidate<'info> {
     pub liquidator_account: AccountLoader<'info, MarginAccount>,
     #[account(mut)]
     pub target: AccountLoader<'info, MarginAccount>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,
@@ -35,10 +35,14 @@ pub struct Liquidate<'info> {
     pub oracle: UncheckedAccount<'info>,
     /// CHECK: checked by `oracle::read_price`; read only when Pyth is unusable.
     pub fallback_oracle: Option<UncheckedAccount<'info>>,
+    /// CHECK: the exchange's own vault PDA, by address; a transfer endpoint only, so not
+    /// unpacked (1,500 CU): the token program checks it in the transfer.
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
-    pub collateral_vault: Account<'info, TokenAccount>,
+    pub collateral_vault: UncheckedAccount<'info>,
+    /// CHECK: the exchange's own vault PDA, by address; a transfer endpoint only, so not
+    /// unpacked (1,500 CU): the token program checks it in the transfer.
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
-    pub insurance_vault: Account<'info, TokenAccount>,
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

@@ -11,7 +11,7 @@ use crate::state::{paused_operations, Exchange};
 pub struct PauseOperations<'info> {
     pub signer: Signer<'info>,
     #[account(
-        mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
+        mut, address = EXCHANGE_ADDRESS,
         constraint = exchange.load()?.is_guardian_or_governance(&signer.key()) @ ErrorCode::NotGuardianOrGovernance,
     )]
     pub exchange: AccountLoader<'info, Exchange>,

@@ -27,7 +27,7 @@ pub struct PlaceOrderArgs {
 #[instruction(args: PlaceOrderArgs)]
 pub struct PlaceOrder<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = margin_account.load()?.can_trade(&authority.key()) @ ErrorCode::NotOwnerOrDelegate)]
     pub margin_account: AccountLoader<'info, MarginAccount>,

@@ -14,7 +14,7 @@ pub struct RequestUnstake<'info> {
     pub owner: Signer<'info>,
     #[account(mut, has_one = owner @ ErrorCode::NotAccountOwner)]
     pub stake: AccountLoader<'info, InsuranceStake>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,

@@ -29,7 +29,7 @@ pub struct ResolveBankruptcy<'info> {
     pub keeper_account: AccountLoader<'info, MarginAccount>,
     #[account(mut)]
     pub target: AccountLoader<'info, MarginAccount>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,

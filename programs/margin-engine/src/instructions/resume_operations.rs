@@ -9,7 +9,7 @@ use crate::state::{paused_operations, Exchange};
 #[derive(Accounts)]
 pub struct ResumeOperations<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    #[account(mut, address = EXCHANGE_ADDRESS, has_one = authority @ ErrorCode::NotGovernance)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 

@@ -8,7 +8,7 @@ use crate::state::Exchange;
 #[derive(Accounts)]
 pub struct SetGuardian<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    #[account(mut, address = EXCHANGE_ADDRESS, has_one = authority @ ErrorCode::NotGovernance)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 

@@ -10,7 +10,7 @@ use crate::state::{market_status, Exchange, Market};
 pub struct SetMarketReduceOnly<'info> {
     pub signer: Signer<'info>,
     #[account(
-        seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump,
+        address = EXCHANGE_ADDRESS,
         constraint = exchange.load()?.is_guardian_or_governance(&signer.key()) @ ErrorCode::NotGuardianOrGovernance,
     )]
     pub exchange: AccountLoader<'info, Exchange>,

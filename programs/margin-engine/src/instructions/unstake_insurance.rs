@@ -13,7 +13,7 @@ pub struct UnstakeInsurance<'info> {
     pub owner: Signer<'info>,
     #[account(mut, has_one = owner @ ErrorCode::NotAccountOwner)]
     pub stake: AccountLoader<'info, InsuranceStake>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,

@@ -14,7 +14,7 @@ use crate::state::{paused_operations, Exchange, Market};
 /// settle lazily against the cumulative indexes.
 #[derive(Accounts)]
 pub struct UpdateFunding<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,

@@ -11,7 +11,7 @@ use crate::state::{Exchange, Market, RiskParams};
 #[derive(Accounts)]
 pub struct UpdateRiskParams<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    #[account(address = EXCHANGE_ADDRESS, has_one = authority @ ErrorCode::NotGovernance)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,

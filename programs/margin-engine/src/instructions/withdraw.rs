@@ -16,12 +16,14 @@ use crate::state::{paused_operations, Exchange, MarginAccount};
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, address = EXCHANGE_ADDRESS)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, has_one = owner @ ErrorCode::NotAccountOwner)]
     pub margin_account: AccountLoader<'info, MarginAccount>,
+    /// CHECK: the exchange's own vault PDA, by address; a transfer endpoint only, so not
+    /// unpacked (1,500 CU): the token program checks it in the transfer.
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
-    pub collateral_vault: Account<'info, TokenAccount>,
+    pub collateral_vault: UncheckedAccount<'info>,
     /// Any token account of the collateral mint: the owner chooses where the money goes.
     #[account(mut, constraint = destination.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
     pub destination: Account<'info, TokenAccount>,

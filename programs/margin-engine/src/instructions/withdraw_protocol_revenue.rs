@@ -13,7 +13,7 @@ use crate::state::Exchange;
 #[derive(Accounts)]
 pub struct WithdrawProtocolRevenue<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump, has_one = authority @ ErrorCode::NotGovernance)]
+    #[account(mut, address = EXCHANGE_ADDRESS, has_one = authority @ ErrorCode::NotGovernance)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
