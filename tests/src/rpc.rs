@@ -53,7 +53,7 @@ impl Localnet {
             cmd.args(["--rpc-port", &port.to_string(), "--bpf-program", &margin_engine::ID.to_string()])
                 .arg(&so)
                 .stdout(Stdio::piped())
-                .stderr(Stdio::null());
+                .stderr(log_file(port));
             for (key, file) in accounts {
                 cmd.arg("--account").arg(key.to_string()).arg(file);
             }
@@ -75,6 +75,12 @@ impl Drop for Localnet {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The network's stderr goes to `$TMPDIR/localnet-<port>.log` (kept for a failing test).
+fn log_file(port: u16) -> Stdio {
+    let path = std::env::temp_dir().join(format!("localnet-{port}.log"));
+    std::fs::File::create(&path).map(Stdio::from).unwrap_or_else(|_| Stdio::null())
 }
 
 /// A port whose successor is free too (the websocket listens on port + 1).

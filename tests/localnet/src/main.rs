@@ -57,7 +57,10 @@ fn main() {
         eprintln!("localnet: {e}");
         std::process::exit(2);
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    // One thread: program-test's background task registers blockhashes on the working bank, and
+    // a warp freezes that bank; on one thread the two cannot interleave mid-operation (a
+    // multi-threaded runtime let the task write into a bank the warp had just frozen).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
         let ledger = ledger::Ledger::start(&args).await.unwrap_or_else(|e| {
             eprintln!("localnet: {e}");
