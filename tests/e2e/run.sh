@@ -10,8 +10,6 @@ export LOCALNET_BIN="$(bash "$ROOT/tests/localnet/build.sh")"
 export SBF_OUT_DIR="$ROOT/target/deploy"
 cd "$ROOT"
 RUST_LOG="${RUST_LOG:-error}" cargo test --locked -p margin-engine-keeper --test e2e_localnet -- --ignored --nocapture
-if [ -f "$ROOT/app/ts/package.json" ]; then
-    cd "$ROOT/app/ts"
-    npm ci --no-audit --no-fund
-    npm test
-fi
+cd "$ROOT/app/ts"
+npm ci --no-audit --no-fund
+MARGIN_ENGINE_SO="$SBF_OUT_DIR/margin_engine.so" npm test

@@ -1,0 +1,13 @@
+export * from "./accounts";
+export * from "./client";
+export * from "./constants";
+export * from "./errors";
+export * from "./events";
+export * from "./health";
+export * from "./layout";
+export * from "./localnet";
+export * from "./math";
+export * from "./pda";
+export * from "./pyth";
+export { IDL, IDL_JSON } from "./idl/margin_engine";
+export type { MarginEngine } from "./idl/margin_engine";

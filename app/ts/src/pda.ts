@@ -1,0 +1,53 @@
+// Program-derived addresses, mirroring app/sdk/src/pda.rs (the reference) and the seeds in
+// programs/margin-engine/src/constants.rs.
+//
+// Note: the committed IDL describes `create_market.market` with seeds ["market", exchange], but
+// the program derives it from `exchange.market_count` (`["market", index as u16 LE]`), which the
+// IDL generator could not express. Anchor's account resolver would therefore compute a wrong
+// address; this client always passes the market explicitly.
+import { PublicKey } from "@solana/web3.js";
+
+import { PROGRAM_ID, SEEDS } from "./constants";
+
+function u16le(value: number): Buffer {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff) {
+    throw new RangeError(`not a u16: ${value}`);
+  }
+  const buf = Buffer.alloc(2);
+  buf.writeUInt16LE(value);
+  return buf;
+}
+
+function find(seeds: (Buffer | Uint8Array)[], programId: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync(seeds, programId)[0];
+}
+
+/** `["exchange"]`: the singleton. */
+export function exchangePda(programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.exchange], programId);
+}
+
+/** `["collateral_vault"]`: token account holding every margin account's collateral. */
+export function collateralVaultPda(programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.collateralVault], programId);
+}
+
+/** `["insurance_vault"]`: token account holding the insurance fund. */
+export function insuranceVaultPda(programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.insuranceVault], programId);
+}
+
+/** `["insurance_stake", owner]`. */
+export function insuranceStakePda(owner: PublicKey, programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.insuranceStake, owner.toBuffer()], programId);
+}
+
+/** `["market", index as u16 LE]`: markets are numbered densely from 0. */
+export function marketPda(index: number, programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.market, u16le(index)], programId);
+}
+
+/** `["margin_account", owner, sub_account_id as u16 LE]`. */
+export function marginAccountPda(owner: PublicKey, subAccountId = 0, programId: PublicKey = PROGRAM_ID): PublicKey {
+  return find([SEEDS.marginAccount, owner.toBuffer(), u16le(subAccountId)], programId);
+}

@@ -1,0 +1,346 @@
+// Offline checks: PDAs against the IDL's seeds, the mock Pyth layout against the offsets the
+// program reads, the zero-copy layouts against Anchor's Borsh coder, and the math mirror against
+// the program's own hand-checked unit tests.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { BN, BorshCoder } from "@coral-xyz/anchor";
+import { convertIdlToCamelCase } from "@coral-xyz/anchor/dist/cjs/idl.js";
+import { Keypair, PublicKey } from "@solana/web3.js";
+
+import {
+  ACCOUNT_DISCRIMINATORS,
+  applyTrade,
+  computeHealth,
+  decodeMarginAccount,
+  decodePriceUpdateV2,
+  defaultRiskParams,
+  encodePriceUpdateV2,
+  errorCode,
+  exchangePda,
+  feedIdFromByte,
+  fundingOwed,
+  IDL,
+  IDL_JSON,
+  liquidatorFeeRate,
+  marginAccountPda,
+  MarginEngineClient,
+  marginRatio,
+  marketPda,
+  mockPriceUpdate,
+  planLiquidationStep,
+  PRICE_UPDATE_V2_DISCRIMINATOR,
+  PRICE_UPDATE_V2_LEN,
+  PROGRAM_ID,
+  scalePythConfidence,
+  scalePythPrice,
+  SEEDS,
+  sizePremium,
+  splitFee,
+  structLayout,
+  throttleShare,
+  tradeQuote,
+  tradingFee,
+  withinBand,
+  type LiquidationInputs,
+  type MarginParams,
+  type PositionRisk,
+} from "../src";
+import { Connection } from "@solana/web3.js";
+
+const B = 1_000_000_000n;
+
+describe("PDAs", () => {
+  const constSeed = (ix: string, account: string): Buffer[] => {
+    const acc = IDL_JSON.instructions.find((i) => i.name === ix)!.accounts.find((a) => a.name === account) as {
+      pda?: { seeds: { kind: string; value?: number[] }[] };
+    };
+    assert.ok(acc.pda, `${ix}.${account} has a pda entry`);
+    return acc.pda.seeds.filter((s) => s.kind === "const").map((s) => Buffer.from(s.value!));
+  };
+
+  test("constant seeds match the IDL", () => {
+    assert.deepEqual(constSeed("initialize_exchange", "exchange"), [SEEDS.exchange]);
+    assert.deepEqual(constSeed("initialize_exchange", "collateral_vault"), [SEEDS.collateralVault]);
+    assert.deepEqual(constSeed("initialize_exchange", "insurance_vault"), [SEEDS.insuranceVault]);
+    assert.deepEqual(constSeed("create_margin_account", "margin_account"), [SEEDS.marginAccount]);
+    assert.deepEqual(constSeed("open_insurance_stake", "stake"), [SEEDS.insuranceStake]);
+    assert.deepEqual(constSeed("create_market", "market"), [SEEDS.market]);
+    assert.ok(PROGRAM_ID.equals(new PublicKey("MeZJ6Hft6cGFwoGzrTSfXzTNhQvLJTvTbmY8AATWPSF")));
+  });
+
+  test("accounts the IDL pins to a constant address are the PDAs the client derives", () => {
+    const pinned = IDL_JSON.instructions.flatMap((ix) =>
+      ix.accounts.filter((a) => "address" in a && a.name === "exchange").map((a) => (a as { address: string }).address),
+    );
+    for (const address of pinned) assert.equal(address, exchangePda().toBase58());
+  });
+
+  test("margin account seeds: owner then sub_account_id as u16 LE (IDL arg seed)", () => {
+    const owner = Keypair.generate().publicKey;
+    const expected = PublicKey.findProgramAddressSync(
+      [Buffer.from("margin_account"), owner.toBuffer(), Buffer.from([1, 2])],
+      PROGRAM_ID,
+    )[0];
+    assert.ok(marginAccountPda(owner, 0x0201).equals(expected));
+    assert.ok(!marginAccountPda(owner, 0).equals(marginAccountPda(owner, 1)));
+  });
+
+  test("market PDA is [market, index u16 LE] (the IDL's seed for it cannot express market_count)", () => {
+    const expected = PublicKey.findProgramAddressSync([Buffer.from("market"), Buffer.from([3, 0])], PROGRAM_ID)[0];
+    assert.ok(marketPda(3).equals(expected));
+    // Documented IDL limitation: it names the exchange account as the seed, not its market_count,
+    // so Anchor's resolver would derive a wrong market address (the client passes it explicitly).
+    const seeds = (
+      IDL_JSON.instructions.find((i) => i.name === "create_market")!.accounts.find((a) => a.name === "market") as {
+        pda: { seeds: { kind: string; path?: string }[] };
+      }
+    ).pda.seeds;
+    assert.deepEqual(seeds[1], { kind: "account", path: "exchange" });
+    const wrong = PublicKey.findProgramAddressSync([Buffer.from("market"), exchangePda().toBuffer()], PROGRAM_ID)[0];
+    assert.ok(!wrong.equals(marketPda(0)));
+  });
+});
+
+describe("mock Pyth PriceUpdateV2", () => {
+  test("discriminator is sha256('account:PriceUpdateV2')[..8]", () => {
+    assert.deepEqual([...PRICE_UPDATE_V2_DISCRIMINATOR], [34, 241, 35, 99, 157, 126, 244, 205]);
+  });
+
+  test("bytes sit where oracle/pyth.rs reads them", () => {
+    const feed = feedIdFromByte(7);
+    const u = mockPriceUpdate({
+      feedId: feed,
+      price: 150_123_456n,
+      conf: 12n,
+      postedSlot: 987_654n,
+      publishTime: 1_700_000_123n,
+    });
+    const data = encodePriceUpdateV2(u);
+    assert.equal(data.length, PRICE_UPDATE_V2_LEN);
+    assert.equal(data[40], 1, "VerificationLevel::Full tag at 8 + 32");
+    const m = 41; // message start for Full
+    assert.deepEqual([...data.subarray(m, m + 32)], [...feed]);
+    assert.equal(data.readBigInt64LE(m + 32), 15_012_345_600n);
+    assert.equal(data.readBigUInt64LE(m + 40), 1_200n);
+    assert.equal(data.readInt32LE(m + 48), -8);
+    assert.equal(data.readBigInt64LE(m + 52), 1_700_000_123n);
+    assert.equal(data.readBigInt64LE(m + 60), 1_700_000_122n);
+    assert.equal(data.readBigInt64LE(m + 68), 15_012_345_600n);
+    assert.equal(data.readBigUInt64LE(m + 84), 987_654n, "posted_slot at message + 84");
+    assert.deepEqual(decodePriceUpdateV2(data), u);
+    // Partial carries one more byte (num_signatures) before the message.
+    const partial = encodePriceUpdateV2({ ...u, verificationLevel: { kind: "partial", numSignatures: 3 } });
+    assert.equal(partial[40], 0);
+    assert.equal(partial[41], 3);
+    assert.equal(decodePriceUpdateV2(partial).postedSlot, 987_654n);
+  });
+
+  test("scaling matches oracle::pyth::scale_price / scale_confidence", () => {
+    assert.equal(scalePythPrice(15_012_345_678n, -8), 150_123_456n);
+    assert.equal(scalePythPrice(-15_012_345_678n, -8), -150_123_456n);
+    assert.equal(scalePythPrice(3n, 0), 3_000_000n);
+    assert.equal(scalePythConfidence(1n, -8), 1n);
+    assert.equal(scalePythConfidence(200n, -8), 2n);
+    assert.throws(() => scalePythPrice(1n, -30));
+  });
+});
+
+describe("zero-copy accounts through Anchor's Borsh coder", () => {
+  for (const name of ["Exchange", "Market", "MarginAccount", "InsuranceStake"]) {
+    test(`${name}: repr(C) layout has no implicit padding, so Borsh and bytemuck agree`, () => {
+      const layout = structLayout(IDL_JSON, name);
+      assert.deepEqual(layout.implicitPadding, []);
+      assert.equal(layout.size, layout.borshSize);
+      assert.equal(layout.size % 8, 0);
+      const def = IDL_JSON.types!.find((t) => t.name === name)! as { serialization?: string; repr?: { kind: string } };
+      assert.equal(def.serialization, "bytemuck");
+      assert.equal(def.repr?.kind, "c");
+    });
+  }
+
+  test("a MarginAccount laid out by repr(C) offsets decodes field by field", () => {
+    const layout = structLayout(IDL_JSON, "MarginAccount");
+    const position = structLayout(IDL_JSON, "PerpPosition");
+    const order = structLayout(IDL_JSON, "Order");
+    const data = Buffer.alloc(8 + layout.size);
+    ACCOUNT_DISCRIMINATORS.marginAccount.copy(data, 0);
+    const at = (field: string) => 8 + layout.offsets[field];
+    const owner = Keypair.generate().publicKey;
+    owner.toBuffer().copy(data, at("owner"));
+    data.writeBigInt64LE(-123_456_789n, at("collateral"));
+    data.writeBigUInt64LE(42n, at("last_active_slot"));
+    const p3 = at("positions") + 3 * position.size;
+    data.writeBigInt64LE(-5n * B, p3 + position.offsets["base_amount"]);
+    data.writeBigInt64LE(500_000_001n, p3 + position.offsets["quote_amount"]);
+    data.writeBigUInt64LE(7n, p3 + position.offsets["open_asks"]);
+    data.writeUInt16LE(2, p3 + position.offsets["market_index"]);
+    const o15 = at("orders") + 15 * order.size;
+    data.writeBigUInt64LE(99n, o15 + order.offsets["order_id"]);
+    data.writeUInt16LE(2, o15 + order.offsets["market_index"]);
+    data.writeUInt8(1, o15 + order.offsets["side"]);
+    data.writeUInt8(3, o15 + order.offsets["flags"]);
+    data.writeBigUInt64LE(100n, at("next_order_id"));
+    data.writeUInt16LE(513, at("sub_account_id"));
+    data.writeUInt8(2, at("flags"));
+    data.writeUInt8(254, at("bump"));
+
+    const a = decodeMarginAccount(data);
+    assert.ok(a.owner.equals(owner));
+    assert.equal(a.collateral.toString(), "-123456789");
+    assert.equal(a.lastActiveSlot.toString(), "42");
+    assert.equal(a.positions.length, 8);
+    assert.equal(a.positions[3].baseAmount.toString(), (-5n * B).toString());
+    assert.equal(a.positions[3].quoteAmount.toString(), "500000001");
+    assert.equal(a.positions[3].openAsks.toString(), "7");
+    assert.equal(a.positions[3].marketIndex, 2);
+    assert.equal(a.orders.length, 16);
+    assert.equal(a.orders[15].orderId.toString(), "99");
+    assert.equal(a.orders[15].side, 1);
+    assert.equal(a.orders[15].flags, 3);
+    assert.equal(a.nextOrderId.toString(), "100");
+    assert.equal(a.subAccountId, 513);
+    assert.equal(a.flags, 2);
+    assert.equal(a.bump, 254);
+  });
+
+  test("Program<MarginEngine> builds from IDL and encodes instruction data with the IDL discriminators", async () => {
+    const client = MarginEngineClient.connect(new Connection("http://127.0.0.1:1"), Keypair.generate());
+    assert.ok(client.program.programId.equals(PROGRAM_ID));
+    assert.equal(client.program.idl.instructions[0].name, "acceptAuthority"); // Program camelCases the snake_case JSON
+    assert.equal(IDL.instructions[0].name as string, "accept_authority");
+    const owner = Keypair.generate().publicKey;
+    const ix = await client.depositIx({
+      depositor: owner,
+      marginAccount: marginAccountPda(owner),
+      source: owner,
+      amount: 5n,
+    });
+    const disc = IDL_JSON.instructions.find((i) => i.name === "deposit")!.discriminator;
+    assert.deepEqual([...ix.data.subarray(0, 8)], disc);
+    assert.equal(ix.data.readBigUInt64LE(8), 5n);
+    assert.equal(ix.keys.length, 6);
+    // create_market args: name, OracleConfig (Borsh = Pod layout), RiskParams.
+    const coder = new BorshCoder(convertIdlToCamelCase(IDL_JSON));
+    const risk = defaultRiskParams();
+    const data = coder.instruction.encode("updateRiskParams", { params: risk });
+    const riskLayout = structLayout(IDL_JSON, "RiskParams");
+    assert.equal(data.length, 8 + riskLayout.size);
+    assert.ok(new BN(data.subarray(8, 16), "le").eq(risk.maxOpenInterest));
+  });
+
+  test("error codes come from the IDL", () => {
+    assert.equal(errorCode("MathOverflow"), 6000);
+    assert.equal(errorCode("NotAccountOwner"), 6002);
+    assert.equal(errorCode("InsufficientCollateral"), 6008);
+    assert.equal(errorCode("InsufficientInitialMargin"), 6009);
+  });
+});
+
+describe("math mirror (hand-checked values of the program's unit tests)", () => {
+  const params: MarginParams = {
+    initialMarginRatio: 100_000n,
+    maintenanceMarginRatio: 50_000n,
+    sizePremiumFactor: 0n,
+    pnlInitialHaircut: 0n,
+    liquidationBuffer: 20_000n,
+    initialMultiplier: 0n,
+    maintenanceMultiplier: 0n,
+    initialAddon: 0n,
+  };
+  const long = (base: bigint, entry: bigint, price: bigint): PositionRisk => ({
+    baseAmount: base,
+    quoteAmount: -((base * entry) / B),
+    unsettledFunding: 0n,
+    openBids: 0n,
+    openAsks: 0n,
+    price,
+    params,
+  });
+
+  test("trading", () => {
+    assert.deepEqual(tradeQuote(1_500_000_000n, 100_000_001n), { paid: 150_000_002n, received: 150_000_001n });
+    assert.equal(tradingFee(1_000_000n, 500), 500n);
+    assert.equal(tradingFee(1_001n, 500), 1n);
+    assert.deepEqual(splitFee(1_000n, 250_000, 100_000), { insurance: 250n, filler: 100n, protocol: 650n });
+    assert.ok(withinBand(105_000_000n, 100_000_000n, 50_000));
+    assert.ok(!withinBand(105_000_001n, 100_000_000n, 50_000));
+  });
+
+  test("health", () => {
+    const r = computeHealth(200_000_000n, [long(10n * B, 100_000_000n, 90_000_000n)]);
+    assert.equal(r.unrealizedPnl, -100_000_000n);
+    assert.equal(r.initialRequirement, 90_000_000n);
+    assert.equal(r.maintenanceRequirement, 45_000_000n);
+    assert.equal(r.initialHealth, 10_000_000n);
+    assert.equal(r.maintenanceHealth, 55_000_000n);
+    const short = computeHealth(0n, [
+      {
+        ...long(0n, 0n, 0n),
+        baseAmount: -2n * B,
+        quoteAmount: 200_000_000n,
+        unsettledFunding: -1_000_000n,
+        price: 80_000_000n,
+      },
+    ]);
+    assert.equal(short.unrealizedPnl, 39_000_000n);
+    assert.equal(short.maintenanceHealth, 31_000_000n);
+    assert.equal(short.initialHealth, 23_000_000n);
+    const haircut = computeHealth(0n, [
+      { ...long(B, 100_000_000n, 150_000_000n), params: { ...params, pnlInitialHaircut: 500_000n } },
+    ]);
+    assert.equal(haircut.initialHealth, 17_500_000n);
+    assert.equal(sizePremium(100n * B, 1_000n), 10_001n);
+    assert.equal(sizePremium(10_000n * B, 1_000n), 100_001n);
+    assert.equal(marginRatio({ ...params, sizePremiumFactor: 1_000n }, 100n * B, "initial"), 110_001n);
+    const orders = computeHealth(0n, [{ ...long(B, 100_000_000n, 100_000_000n), openBids: 3n * B, openAsks: B }]);
+    assert.equal(orders.initialRequirement, 40_000_000n);
+    assert.equal(orders.maintenanceRequirement, 5_000_000n);
+    const dust = computeHealth(10n, [{ ...long(0n, 0n, 1n), baseAmount: 1n, quoteAmount: -1n }]);
+    assert.equal(dust.unrealizedPnl, -1n);
+    assert.equal(dust.maintenanceRequirement, 1n);
+  });
+
+  test("position", () => {
+    assert.deepEqual(applyTrade(4n * B, -400n, -B, 150n), { baseAmount: 3n * B, quoteAmount: -300n, realizedPnl: 50n });
+    assert.deepEqual(applyTrade(-3n * B, 333n, 3n * B, -360n), { baseAmount: 0n, quoteAmount: 0n, realizedPnl: -27n });
+    assert.deepEqual(applyTrade(B, -100n, -3n * B, 330n), { baseAmount: -2n * B, quoteAmount: 220n, realizedPnl: 10n });
+    assert.equal(fundingOwed(B, 1_500n, 0n), -2n);
+    assert.equal(fundingOwed(-B, 1_500n, 0n), 1n);
+    assert.equal(fundingOwed(-2n * B, -3_000n, 0n), -6n);
+  });
+
+  test("liquidation", () => {
+    assert.equal(liquidatorFeeRate(10_000n, 50_000n, 5_000n, 150n + 750n), 18_750n);
+    assert.equal(liquidatorFeeRate(10_000n, 50_000n, 5_000n, 1_000_000n), 27_500n);
+    assert.equal(throttleShare(250_000n, 25_000n, 10n), 500_000n);
+    const inputs: LiquidationInputs = {
+      positionBaseAbs: 100n * B,
+      price: 100_000_000n,
+      maintenanceRatio: 50_000n,
+      liquidationBuffer: 20_000n,
+      liquidatorFee: 10_000n,
+      insuranceFee: 5_000n,
+      deficit: 110_000_000n - 4n,
+      equity: 400_000_000n,
+      throttleShare: 1_000_000n,
+      maxBase: 2n ** 64n - 1n,
+      stepSize: B / 100n,
+    };
+    assert.deepEqual(planLiquidationStep(inputs), {
+      base: 20n * B,
+      notional: 2_000_000_000n,
+      liquidatorFee: 20_000_000n,
+      insuranceFee: 10_000_000n,
+    });
+    assert.equal(planLiquidationStep({ ...inputs, throttleShare: 100_000n }).base, 10n * B);
+    assert.equal(planLiquidationStep({ ...inputs, maxBase: 3n * B + 5n }).base, 3n * B);
+    assert.equal(
+      planLiquidationStep({ ...inputs, positionBaseAbs: (4n * B) / 10n, throttleShare: 1n }).base,
+      (4n * B) / 10n,
+    );
+    assert.equal(planLiquidationStep({ ...inputs, deficit: 11_000_000n - 4n, throttleShare: 1n }).base, 2n * B);
+    const capped = planLiquidationStep({ ...inputs, equity: 25_000_000n });
+    assert.deepEqual([capped.liquidatorFee, capped.insuranceFee], [20_000_000n, 5_000_000n]);
+  });
+});
