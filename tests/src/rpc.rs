@@ -36,13 +36,13 @@ pub struct Localnet {
 }
 
 impl Localnet {
-    /// `LOCALNET_BIN` (default `target/sbf-runner/debug/localnet`, built by
+    /// `LOCALNET_BIN` (default `target/sbf-suite/debug/localnet`, built by
     /// `tests/localnet/build.sh`) serving `margin_engine.so` from `SBF_OUT_DIR` (default
     /// `target/deploy`), plus `accounts` preloaded as `--account <key> <json>` files.
     pub fn start(accounts: &[(Pubkey, PathBuf)]) -> Self {
         let bin = std::env::var_os("LOCALNET_BIN")
             .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target/sbf-runner/debug/localnet"));
+            .unwrap_or_else(|| repo_root().join("target/sbf-suite/debug/localnet"));
         let so_dir = std::env::var_os("SBF_OUT_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/deploy"));
         let so = so_dir.join("margin_engine.so");
         assert!(bin.is_file(), "{} missing: run tests/localnet/build.sh", bin.display());

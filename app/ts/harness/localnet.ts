@@ -1,7 +1,7 @@
 // Test harness, kept outside test/ so `node --test dist/test/` does not run it as a test file:
 // spawns the project's localnet binary on a free port (HTTP on PORT, websocket on PORT+1) with the
 // margin engine loaded, waits until it answers getHealth, and stops it.
-//   LOCALNET_BIN      default <repo>/target/sbf-runner/debug/localnet
+//   LOCALNET_BIN      default <repo>/target/sbf-suite/debug/localnet
 //   MARGIN_ENGINE_SO  default <repo>/target/deploy/margin_engine.so
 //   KEEP_LOCALNET_LOG set: keep $TMPDIR/margin-engine-localnet-<port>.log after a clean run too
 import { ChildProcess, spawn } from "node:child_process";
@@ -27,7 +27,7 @@ export function repoRoot(): string {
 }
 
 export function localnetBinary(): string {
-  return process.env.LOCALNET_BIN ?? path.join(repoRoot(), "target", "sbf-runner", "debug", "localnet");
+  return process.env.LOCALNET_BIN ?? path.join(repoRoot(), "target", "sbf-suite", "debug", "localnet");
 }
 
 export function programSo(): string {
