@@ -72,3 +72,29 @@ pub trait Backend {
     /// A funded fee payer for this runtime.
     fn payer(&self) -> RawKeypair;
 }
+
+/// Keeps repeated transactions distinct: a bank drops a transaction identical to one already
+/// processed under the same blockhash, so each backend asks this guard whether to append a unique
+/// compute-unit-price instruction to a message it is about to sign.
+#[derive(Default)]
+pub struct RepeatGuard {
+    sent: std::collections::HashSet<Vec<u8>>,
+    blockhash: [u8; 32],
+    nonce: u64,
+}
+
+impl RepeatGuard {
+    /// The compute-unit price to append when `message` repeats one sent under `blockhash`.
+    pub fn price_for(&mut self, blockhash: [u8; 32], message: Vec<u8>) -> Option<u64> {
+        if blockhash != self.blockhash {
+            self.sent.clear();
+            self.blockhash = blockhash;
+        }
+        if self.sent.insert(message) {
+            None
+        } else {
+            self.nonce += 1;
+            Some(self.nonce)
+        }
+    }
+}

@@ -1,12 +1,10 @@
 //! First backend: solana-program-test 3.1.12 running the program as host code (no CU metering).
 #![allow(deprecated)]
-use std::collections::HashSet;
 
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::{Account, AccountSharedData};
 use solana_sdk::clock::Clock;
-use solana_sdk::hash::Hash;
 use solana_sdk::instruction::{AccountMeta, Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -33,9 +31,7 @@ pub struct NativeBackend {
     /// Messages already sent under the current blockhash: the bank would drop a repeat as
     /// "already processed", so a repeat gets a unique compute-unit-price instruction appended (instruction indexes
     /// of errors stay as the caller numbered them).
-    sent: HashSet<Vec<u8>>,
-    sent_blockhash: Hash,
-    nonce: u64,
+    repeats: RepeatGuard,
 }
 
 impl NativeBackend {
@@ -44,8 +40,7 @@ impl NativeBackend {
         let mut program_test = ProgramTest::new("margin_engine", margin_engine::ID, processor!(process_instruction));
         program_test.prefer_bpf(false);
         let context = runtime.block_on(program_test.start_with_context());
-        let sent_blockhash = context.last_blockhash;
-        Self { runtime, context, sent: HashSet::new(), sent_blockhash, nonce: 0 }
+        Self { runtime, context, repeats: RepeatGuard::default() }
     }
 }
 
@@ -55,7 +50,8 @@ impl Default for NativeBackend {
     }
 }
 
-fn to_instruction(ix: &RawInstruction) -> Instruction {
+/// A raw instruction as a solana-sdk 3.x `Instruction` (also used by the RPC backend).
+pub(crate) fn to_instruction(ix: &RawInstruction) -> Instruction {
     Instruction {
         program_id: Pubkey::new_from_array(ix.program_id),
         accounts: ix
@@ -71,7 +67,7 @@ fn to_instruction(ix: &RawInstruction) -> Instruction {
     }
 }
 
-fn keypair(raw: &RawKeypair) -> Keypair {
+pub(crate) fn keypair(raw: &RawKeypair) -> Keypair {
     Keypair::try_from(&raw.0[..]).expect("valid keypair bytes")
 }
 
@@ -101,14 +97,9 @@ impl Backend for NativeBackend {
         kps.extend(signers.iter().map(|s| keypair(s)));
         let mut instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
         let blockhash = self.context.last_blockhash;
-        if blockhash != self.sent_blockhash {
-            self.sent.clear();
-            self.sent_blockhash = blockhash;
-        }
         let message = Transaction::new_with_payer(&instructions, Some(&payer_kp.pubkey())).message_data();
-        if !self.sent.insert(message) {
-            self.nonce += 1;
-            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(self.nonce));
+        if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
+            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(price));
         }
         let signer_refs: Vec<&Keypair> = kps.iter().collect();
         let tx = Transaction::new_signed_with_payer(&instructions, Some(&payer_kp.pubkey()), &signer_refs, blockhash);

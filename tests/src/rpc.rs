@@ -3,7 +3,6 @@
 //! real signed transactions through `sendTransaction` (preflight included); fixtures (mints,
 //! token accounts, oracle prices) are written with the localnet's `localnet_setAccount`, and
 //! time jumps with `localnet_warp`, as solana-test-validator's `--account` and `--warp-slot` do.
-use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,13 +14,13 @@ use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_commitment_config::CommitmentConfig;
-use solana_sdk::hash::Hash;
-use solana_sdk::instruction::{AccountMeta, Instruction, InstructionError};
+use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
 use crate::backend::*;
+use crate::native::{keypair, to_instruction};
 
 const CLOCK_SYSVAR: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
 
@@ -97,9 +96,7 @@ fn free_port_pair() -> u16 {
 pub struct RpcBackend {
     pub client: RpcClient,
     payer: RawKeypair,
-    sent: HashSet<Vec<u8>>,
-    sent_blockhash: Hash,
-    nonce: u64,
+    repeats: RepeatGuard,
     /// Keeps the process alive as long as the backend.
     pub localnet: Localnet,
 }
@@ -113,7 +110,7 @@ impl RpcBackend {
     pub fn with_localnet(localnet: Localnet) -> Self {
         let client = RpcClient::new_with_commitment(localnet.url.clone(), CommitmentConfig::confirmed());
         let payer = Keypair::new();
-        let backend = Self { client, payer: RawKeypair(payer.to_bytes()), sent: HashSet::new(), sent_blockhash: Hash::default(), nonce: 0, localnet };
+        let backend = Self { client, payer: RawKeypair(payer.to_bytes()), repeats: RepeatGuard::default(), localnet };
         backend.airdrop(&payer.pubkey(), 10_000 * 1_000_000_000);
         assert!(backend.client.get_balance(&payer.pubkey()).expect("getBalance") > 0, "airdrop failed");
         backend
@@ -177,31 +174,14 @@ fn map_error(err: solana_rpc_client_api::client_error::Error) -> TxError {
 
 impl Backend for RpcBackend {
     fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
-        let payer_kp = Keypair::try_from(&payer.0[..]).expect("payer keypair");
-        let mut kps = vec![Keypair::try_from(&payer.0[..]).unwrap()];
-        kps.extend(signers.iter().map(|s| Keypair::try_from(&s.0[..]).expect("signer keypair")));
-        let mut instructions: Vec<Instruction> = ixs
-            .iter()
-            .map(|ix| Instruction {
-                program_id: Pubkey::new_from_array(ix.program_id),
-                accounts: ix
-                    .accounts
-                    .iter()
-                    .map(|m| AccountMeta { pubkey: Pubkey::new_from_array(m.pubkey), is_signer: m.is_signer, is_writable: m.is_writable })
-                    .collect(),
-                data: ix.data.clone(),
-            })
-            .collect();
+        let payer_kp = keypair(payer);
+        let mut kps = vec![keypair(payer)];
+        kps.extend(signers.iter().map(|s| keypair(s)));
+        let mut instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
         let blockhash = self.client.get_latest_blockhash().map_err(|e| TxError::Other(e.to_string()))?;
-        if blockhash != self.sent_blockhash {
-            self.sent.clear();
-            self.sent_blockhash = blockhash;
-        }
-        // An identical transaction under the same blockhash would be "already processed".
         let message = Transaction::new_with_payer(&instructions, Some(&payer_kp.pubkey())).message_data();
-        if !self.sent.insert(message) {
-            self.nonce += 1;
-            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(self.nonce));
+        if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
+            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(price));
         }
         let refs: Vec<&Keypair> = kps.iter().collect();
         let tx = Transaction::new_signed_with_payer(&instructions, Some(&payer_kp.pubkey()), &refs, blockhash);

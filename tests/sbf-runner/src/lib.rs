@@ -3,14 +3,12 @@
 //!
 //! The scenario side speaks raw bytes; this side converts them to the solana 4.x types that
 //! program-test 4.2.2 uses (the program itself is built against the 3.x line).
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use margin_engine_tests::{Backend, Key, RawAccount, RawClock, RawInstruction, RawKeypair, TxError, TxOutcome};
+use margin_engine_tests::{Backend, Key, RawAccount, RawClock, RawInstruction, RawKeypair, RepeatGuard, TxError, TxOutcome};
 use solana_account::{Account, AccountSharedData};
 use solana_clock::Clock;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
-use solana_hash::Hash;
 use solana_instruction::error::InstructionError;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
@@ -35,9 +33,7 @@ pub struct SbfBackend {
     context: ProgramTestContext,
     /// Messages already sent under the current blockhash: the bank would drop a repeat as
     /// "already processed", so a repeat gets a unique compute-unit-price instruction appended.
-    sent: HashSet<Vec<u8>>,
-    sent_blockhash: Hash,
-    nonce: u64,
+    repeats: RepeatGuard,
     pub last: LastTx,
 }
 
@@ -67,8 +63,7 @@ impl SbfBackend {
         program_test.prefer_bpf(true);
         program_test.add_program("margin_engine", Pubkey::new_from_array(margin_engine::ID.to_bytes()), None);
         let context = runtime.block_on(program_test.start_with_context());
-        let sent_blockhash = context.last_blockhash;
-        Self { runtime, context, sent: HashSet::new(), sent_blockhash, nonce: 0, last: LastTx::default() }
+        Self { runtime, context, repeats: RepeatGuard::default(), last: LastTx::default() }
     }
 }
 
@@ -115,14 +110,9 @@ impl Backend for SbfBackend {
         kps.extend(signers.iter().map(|s| keypair(s)));
         let mut instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
         let blockhash = self.context.last_blockhash;
-        if blockhash != self.sent_blockhash {
-            self.sent.clear();
-            self.sent_blockhash = blockhash;
-        }
         let message = Transaction::new_with_payer(&instructions, Some(&payer_kp.pubkey())).message_data();
-        if !self.sent.insert(message) {
-            self.nonce += 1;
-            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(self.nonce));
+        if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
+            instructions.push(ComputeBudgetInstruction::set_compute_unit_price(price));
         }
         let signer_refs: Vec<&Keypair> = kps.iter().collect();
         let tx = Transaction::new_signed_with_payer(&instructions, Some(&payer_kp.pubkey()), &signer_refs, blockhash);
