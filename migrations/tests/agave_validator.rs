@@ -116,7 +116,12 @@ fn the_program_runs_on_solana_test_validator() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let _guard = Kill(child);
-    println!("solana-test-validator answered in {:.1} s", started.elapsed().as_secs_f64());
+    // Genesis programs become callable a few slots in (the program cache's visibility delay).
+    while chain.clock().map(|c| c.slot).unwrap_or(0) < 8 {
+        assert!(started.elapsed() < Duration::from_secs(90), "validator made no slots within 90 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("solana-test-validator up and at slot 8 in {:.1} s", started.elapsed().as_secs_f64());
 
     // The example config with this mint, the payer as governance, and staleness limits at their
     // maximum (the preloaded price is never republished here).
