@@ -320,9 +320,15 @@ fn create_market_validates_governance_and_parameters() {
     let ix = ix::create_market(payer, key(&governance), 1, market_name("BTC-PERP"), cfg, default_risk());
     env.send(ix, &[&governance]).unwrap();
     assert_eq!(env.exchange().market_count, 2);
-    // Skipping an index is impossible: the PDA must be the next one.
+    // Skipping an index is impossible: the index must be the next one.
     let ix = ix::create_market(payer, key(&governance), 5, market_name("ETH-PERP"), cfg, default_risk());
-    assert!(env.send(ix, &[&governance]).is_err());
+    assert_eq!(env.send(ix, &[&governance]), Err(program_error(ErrorCode::MarketIndexNotNext)));
+    // Nor can the index and the PDA disagree.
+    let mut ix = ix::create_market(payer, key(&governance), 2, market_name("ETH-PERP"), cfg, default_risk());
+    ix.accounts[3].pubkey = pda::market(3);
+    assert_eq!(env.send(ix, &[&governance]), Err(anchor_error(anchor_lang::error::ErrorCode::ConstraintSeeds)));
+    assert_eq!(env.exchange().market_count, 2);
+    assert!(!env.account_exists(pda::market(5)) && !env.account_exists(pda::market(3)));
 }
 
 #[test]

@@ -54,7 +54,7 @@ pub fn create_market(
             market: pda::market(market_index),
             system_program: system_program::ID,
         },
-        data::CreateMarket { name, oracle, risk },
+        data::CreateMarket { market_index, name, oracle, risk },
         vec![],
     )
 }

@@ -280,7 +280,7 @@ export class MarginEngineClient {
     risk: RiskParams;
   }): Promise<TransactionInstruction> {
     return this.program.methods
-      .createMarket(p.name, p.oracle, p.risk)
+      .createMarket(p.marketIndex, p.name, p.oracle, p.risk)
       .accountsStrict({
         payer: p.payer ?? this.payer,
         authority: p.authority,

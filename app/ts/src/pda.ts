@@ -1,10 +1,6 @@
 // Program-derived addresses, mirroring app/sdk/src/pda.rs (the reference) and the seeds in
 // programs/margin-engine/src/constants.rs.
-//
-// Note: the committed IDL describes `create_market.market` with seeds ["market", exchange], but
-// the program derives it from `exchange.market_count` (`["market", index as u16 LE]`), which the
-// IDL generator could not express. Anchor's account resolver would therefore compute a wrong
-// address; this client always passes the market explicitly.
+
 import { PublicKey } from "@solana/web3.js";
 
 import { PROGRAM_ID, SEEDS } from "./constants";

@@ -86,19 +86,15 @@ describe("PDAs", () => {
     assert.ok(!marginAccountPda(owner, 0).equals(marginAccountPda(owner, 1)));
   });
 
-  test("market PDA is [market, index u16 LE] (the IDL's seed for it cannot express market_count)", () => {
+  test("market PDA is [market, index u16 LE], as the IDL states it (create_market's market_index arg)", () => {
     const expected = PublicKey.findProgramAddressSync([Buffer.from("market"), Buffer.from([3, 0])], PROGRAM_ID)[0];
     assert.ok(marketPda(3).equals(expected));
-    // Documented IDL limitation: it names the exchange account as the seed, not its market_count,
-    // so Anchor's resolver would derive a wrong market address (the client passes it explicitly).
     const seeds = (
       IDL_JSON.instructions.find((i) => i.name === "create_market")!.accounts.find((a) => a.name === "market") as {
         pda: { seeds: { kind: string; path?: string }[] };
       }
     ).pda.seeds;
-    assert.deepEqual(seeds[1], { kind: "account", path: "exchange" });
-    const wrong = PublicKey.findProgramAddressSync([Buffer.from("market"), exchangePda().toBuffer()], PROGRAM_ID)[0];
-    assert.ok(!wrong.equals(marketPda(0)));
+    assert.deepEqual(seeds[1], { kind: "arg", path: "market_index" });
   });
 });
 

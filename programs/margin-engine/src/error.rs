@@ -170,4 +170,6 @@ pub enum ErrorCode {
     TimelockNotElapsed,
     #[msg("Unknown operation bits")]
     UnknownOperations,
+    #[msg("Market index must be the exchange's market count (markets are numbered densely)")]
+    MarketIndexNotNext,
 }

@@ -29,11 +29,12 @@ pub mod margin_engine {
 
     pub fn create_market(
         ctx: Context<CreateMarket>,
+        market_index: u16,
         name: [u8; 16],
         oracle: OracleConfig,
         risk: RiskParams,
     ) -> Result<()> {
-        instructions::create_market::handle_create_market(ctx, name, oracle, risk)
+        instructions::create_market::handle_create_market(ctx, market_index, name, oracle, risk)
     }
 
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {

@@ -310,7 +310,9 @@ export type MarginEngine = {
         {
           "name": "market",
           "docs": [
-            "Markets are numbered densely from 0, so the next PDA is always known."
+            "Markets are numbered densely from 0: `market_index` must be the exchange's `market_count`",
+            "(checked in the handler). An argument, not the count itself, in the seeds so that the IDL",
+            "states the PDA and clients can derive it."
           ],
           "writable": true,
           "pda": {
@@ -327,8 +329,8 @@ export type MarginEngine = {
                 ]
               },
               {
-                "kind": "account",
-                "path": "exchange"
+                "kind": "arg",
+                "path": "marketIndex"
               }
             ]
           }
@@ -339,6 +341,10 @@ export type MarginEngine = {
         }
       ],
       "args": [
+        {
+          "name": "marketIndex",
+          "type": "u16"
+        },
         {
           "name": "name",
           "type": {
@@ -2294,6 +2300,11 @@ export type MarginEngine = {
       "code": 6082,
       "name": "unknownOperations",
       "msg": "Unknown operation bits"
+    },
+    {
+      "code": 6083,
+      "name": "marketIndexNotNext",
+      "msg": "Market index must be the exchange's market count (markets are numbered densely)"
     }
   ],
   "types": [
@@ -4456,7 +4467,9 @@ export const IDL_JSON: Idl = {
         {
           "name": "market",
           "docs": [
-            "Markets are numbered densely from 0, so the next PDA is always known."
+            "Markets are numbered densely from 0: `market_index` must be the exchange's `market_count`",
+            "(checked in the handler). An argument, not the count itself, in the seeds so that the IDL",
+            "states the PDA and clients can derive it."
           ],
           "writable": true,
           "pda": {
@@ -4473,8 +4486,8 @@ export const IDL_JSON: Idl = {
                 ]
               },
               {
-                "kind": "account",
-                "path": "exchange"
+                "kind": "arg",
+                "path": "market_index"
               }
             ]
           }
@@ -4485,6 +4498,10 @@ export const IDL_JSON: Idl = {
         }
       ],
       "args": [
+        {
+          "name": "market_index",
+          "type": "u16"
+        },
         {
           "name": "name",
           "type": {
@@ -6440,6 +6457,11 @@ export const IDL_JSON: Idl = {
       "code": 6082,
       "name": "UnknownOperations",
       "msg": "Unknown operation bits"
+    },
+    {
+      "code": 6083,
+      "name": "MarketIndexNotNext",
+      "msg": "Market index must be the exchange's market count (markets are numbered densely)"
     }
   ],
   "types": [

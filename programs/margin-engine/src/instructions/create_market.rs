@@ -7,16 +7,19 @@ use crate::math::volatility::VolState;
 use crate::state::{market_status, validate_market_name, Exchange, Market, OracleConfig, RiskParams};
 
 #[derive(Accounts)]
+#[instruction(market_index: u16)]
 pub struct CreateMarket<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub authority: Signer<'info>,
     #[account(mut, address = EXCHANGE_ADDRESS, has_one = authority @ ErrorCode::NotGovernance)]
     pub exchange: AccountLoader<'info, Exchange>,
-    /// Markets are numbered densely from 0, so the next PDA is always known.
+    /// Markets are numbered densely from 0: `market_index` must be the exchange's `market_count`
+    /// (checked in the handler). An argument, not the count itself, in the seeds so that the IDL
+    /// states the PDA and clients can derive it.
     #[account(
         init, payer = payer, space = Market::SPACE,
-        seeds = [MARKET_SEED, &exchange.load()?.market_count.to_le_bytes()], bump,
+        seeds = [MARKET_SEED, &market_index.to_le_bytes()], bump,
     )]
     pub market: AccountLoader<'info, Market>,
     pub system_program: Program<'info, System>,
@@ -24,6 +27,7 @@ pub struct CreateMarket<'info> {
 
 pub fn handle_create_market(
     ctx: Context<CreateMarket>,
+    market_index: u16,
     name: [u8; 16],
     oracle: OracleConfig,
     risk: RiskParams,
@@ -32,6 +36,7 @@ pub fn handle_create_market(
     oracle.validate()?;
     risk.validate()?;
     let mut exchange = ctx.accounts.exchange.load_mut()?;
+    require!(market_index == exchange.market_count, ErrorCode::MarketIndexNotNext);
     let mut market = ctx.accounts.market.load_init()?;
     market.oracle = oracle;
     market.risk = risk;
