@@ -42,6 +42,10 @@ pub struct MarketSection {
     pub max_staleness_slots_trading: u32,
     pub max_staleness_seconds: u32,
     pub max_confidence_ratio: u32,
+    /// Hard maximum price age (publish time) for any action, liquidation included.
+    pub max_age_seconds_liquidation: u32,
+    /// Most the Switchboard fallback may differ from the last valid price (ppm).
+    pub fallback_max_divergence: u32,
     pub risk: RiskParams,
 }
 
@@ -100,6 +104,8 @@ impl MarketSection {
             max_staleness_slots_trading: self.max_staleness_slots_trading,
             max_staleness_seconds: self.max_staleness_seconds,
             max_confidence_ratio: self.max_confidence_ratio,
+            max_age_seconds_liquidation: self.max_age_seconds_liquidation,
+            fallback_max_divergence: self.fallback_max_divergence,
         })
     }
 }

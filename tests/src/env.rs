@@ -161,6 +161,8 @@ pub fn default_oracle_config(feed_id: [u8; 32]) -> OracleConfig {
         max_staleness_slots_trading: 25,
         max_staleness_seconds: 120,
         max_confidence_ratio: 20_000,
+        max_age_seconds_liquidation: 600,
+        fallback_max_divergence: 200_000,
     }
 }
 
@@ -213,7 +215,20 @@ impl<B: Backend> TestEnv<B> {
             margin_accounts: vec![],
         };
         env.write_mint(collateral_mint, 6);
+        env.write_program_data();
         env
+    }
+
+    /// The program's ProgramData header naming the payer as upgrade authority: the chains here
+    /// load the program non-upgradeably, and `initialize_exchange` only runs for the upgrade
+    /// authority.
+    pub fn write_program_data(&mut self) {
+        let authority = Pubkey::new_from_array(self.payer.pubkey());
+        self.set_raw(
+            pda::program_data(),
+            pda::program_data_header(Some(authority)),
+            anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+        );
     }
 
     /// Boots an exchange with a 6-decimal collateral mint and no markets.
@@ -225,6 +240,7 @@ impl<B: Backend> TestEnv<B> {
         let mut env =
             Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
         env.write_mint(collateral_mint, 6);
+        env.write_program_data();
         let config = margin_engine::instructions::ExchangeConfig {
             guardian: key(&env.guardian),
             insurance_unstake_cooldown_slots: INSURANCE_COOLDOWN_SLOTS,

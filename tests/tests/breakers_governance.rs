@@ -110,7 +110,9 @@ fn a_hard_move_halts_every_price_dependent_action() {
         Err(program_error(ErrorCode::MarketHalted))
     );
     assert_eq!(env.withdraw(&a, USDC), Err(program_error(ErrorCode::MarketHalted)));
-    assert_eq!(env.liquidate(&liquidator, &a, 0, u64::MAX), Err(program_error(ErrorCode::MarketHalted)));
+    // Liquidation is de-risking and runs in a halted market too: A (equity $4,500 against a $25
+    // requirement) is refused only because it is healthy.
+    assert_eq!(env.liquidate(&liquidator, &a, 0, u64::MAX), Err(program_error(ErrorCode::AccountNotLiquidatable)));
     env.advance_slots(default_risk().funding_period_slots as u64);
     env.set_price(0, 50_000_000);
     assert_eq!(env.update_funding(0), Err(program_error(ErrorCode::MarketHalted)));
@@ -202,11 +204,16 @@ fn the_guardian_closes_gates_only_governance_reopens() {
         env.send(ix::pause_operations(key(&guardian), 1 << 12), &[&guardian]),
         Err(program_error(ErrorCode::UnknownOperations))
     );
-    env.send(
-        ix::pause_operations(key(&guardian), paused_operations::TRADING | paused_operations::DEPOSIT),
-        &[&guardian],
-    )
-    .unwrap();
+    // The guardian can only stop what adds risk or moves money out: not deposits, not liquidation.
+    for bits in [paused_operations::DEPOSIT, paused_operations::LIQUIDATION, paused_operations::FUNDING] {
+        assert_eq!(
+            env.send(ix::pause_operations(key(&guardian), paused_operations::TRADING | bits), &[&guardian]),
+            Err(program_error(ErrorCode::GuardianCannotPause))
+        );
+    }
+    assert_eq!(env.exchange().paused_operations, 0);
+    env.send(ix::pause_operations(key(&guardian), paused_operations::TRADING), &[&guardian]).unwrap();
+    env.send(ix::pause_operations(key(&gov), paused_operations::DEPOSIT), &[&gov]).unwrap();
     assert_eq!(
         env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()),
         Err(program_error(ErrorCode::OperationPaused))

@@ -345,12 +345,15 @@ fn create_margin_account_needs_the_owner_signature_and_the_right_pda() {
     assert!(!env.account_exists(pda::margin_account(&key(&owner), 0)));
     assert!(!env.account_exists(pda::margin_account(&key(&owner), 1)));
     // Paused lifecycle: refused with its own code.
+    // Paused by governance (creating an account adds no risk, so the guardian may not).
     let guardian = env.guardian.clone();
-    env.send(
-        ix::pause_operations(key(&guardian), margin_engine::state::paused_operations::ACCOUNT_LIFECYCLE),
-        &[&guardian],
-    )
-    .unwrap();
+    let lifecycle = margin_engine::state::paused_operations::ACCOUNT_LIFECYCLE;
+    assert_eq!(
+        env.send(ix::pause_operations(key(&guardian), lifecycle), &[&guardian]),
+        Err(program_error(ErrorCode::GuardianCannotPause))
+    );
+    let gov = env.governance.clone();
+    env.send(ix::pause_operations(key(&gov), lifecycle), &[&gov]).unwrap();
     let ix = ix::create_margin_account(key(&env.payer), key(&owner), 0);
     assert_eq!(env.send(ix, &[&owner]), Err(program_error(ErrorCode::OperationPaused)));
 }

@@ -90,8 +90,14 @@ fn withdraw_is_blocked_by_initial_margin_to_the_unit() {
     env.set_price(0, 99_000_000);
     assert!(initial_health(&mut env, &a, &[(0, 99_000_000)]) < 0);
     assert_eq!(env.withdraw(&a, 1), Err(program_error(ErrorCode::InsufficientInitialMargin)));
-    // A gain frees margin again, but only settled collateral can leave.
+    // A gain frees margin again, but only as fast as the stable price follows the oracle (a jump
+    // is not credited at once: Mango's stable price), and only settled collateral can leave.
     env.set_price(0, 110_000_000);
+    assert_eq!(env.withdraw(&a, 1), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    env.advance_slots(2_100); // 0.005% a slot: the stable price reaches +10%
+    env.set_price(0, 110_000_000);
+    env.refresh_market(0).unwrap();
+    assert_eq!(env.market(0).stable_price, 110_000_000);
     let h = initial_health(&mut env, &a, &[(0, 110_000_000)]);
     assert!(h > 0);
     let collateral = env.margin_account(a.margin_account).collateral as u64;

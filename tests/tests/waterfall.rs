@@ -283,9 +283,9 @@ fn withdrawals_leaning_on_a_market_with_fresh_bad_debt_wait() {
     // The winner's +$2,000 paper gain cannot back a withdrawal right now...
     let h = env.health(winner.margin_account, &[(0, P80)]);
     assert!(h.initial_health > 2_000 * USDC as i128);
-    // Initial health 4,998 + 2,000 − 800 = 6,198: taking 4,500 would leave 1,698, less than the
-    // gated 2,000 of PnL.
-    assert_eq!(env.withdraw(&winner, 4_500 * USDC), Err(program_error(ErrorCode::WithdrawalGatedByBadDebt)));
+    // Initial health 4,998 − 800 (the gain counts at the stable price, still about $100): taking
+    // 3,000 would leave 1,198, less than the gated 2,000 of PnL.
+    assert_eq!(env.withdraw(&winner, 3_000 * USDC), Err(program_error(ErrorCode::WithdrawalGatedByBadDebt)));
     // ...but collateral not relying on it can leave.
     env.withdraw(&winner, 1_000 * USDC).unwrap();
     // After the gate (50 slots) the gain counts again.
@@ -322,6 +322,12 @@ fn insurance_staking_cooldown_and_protocol_revenue() {
         env.send(ix::request_unstake(staker.owner, 1_000 * USDC + 1), &[&staker.keypair]),
         Err(program_error(ErrorCode::InsufficientShares))
     );
+    // Fresh shares warm up for one cooldown before they can be requested.
+    assert_eq!(
+        env.send(ix::request_unstake(staker.owner, 400 * USDC), &[&staker.keypair]),
+        Err(program_error(ErrorCode::StakeStillWarmingUp))
+    );
+    env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
     env.send(ix::request_unstake(staker.owner, 400 * USDC), &[&staker.keypair]).unwrap();
     assert_eq!(
         env.send(ix::request_unstake(staker.owner, 100 * USDC), &[&staker.keypair]),
@@ -369,6 +375,7 @@ fn a_loss_between_request_and_withdrawal_is_shared_by_the_leaver() {
     let liquidator = w.liquidator.clone();
     let env = &mut w.env;
     env.stake(&staker, 2_000 * USDC).unwrap();
+    env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
     env.send(ix::request_unstake(staker.owner, 2_000 * USDC), &[&staker.keypair]).unwrap();
     // The fund pays a bankruptcy during the cooldown.
     env.set_price(0, P80 as i64);

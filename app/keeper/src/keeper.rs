@@ -5,10 +5,12 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use margin_engine::controller::liquidation::LiquidationOutcome;
 use margin_engine::error::ErrorCode;
-use margin_engine::math::breaker::HALTED;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine::state::{order_side, MarginAccount};
-use margin_engine_sdk::analytics::{adl_score_of, liquidation_preview};
+use margin_engine::controller::adl::{adl_price, candidate_score};
+use margin_engine::controller::bankruptcy::loss_market;
+use margin_engine::health::account_health;
+use margin_engine_sdk::analytics::liquidation_preview;
 use margin_engine_sdk::chain::{Chain, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill, MarketOracles};
 use margin_engine_sdk::pda;
@@ -157,7 +159,9 @@ impl<C: Chain> Keeper<C> {
             positions.sort_by_key(|p| std::cmp::Reverse(p.base_amount.unsigned_abs()));
             for position in positions {
                 let Some(m) = view.market(position.market_index) else { continue };
-                if m.price.is_none() || view.prices.get(position.market_index).is_some_and(|s| s.mode == HALTED) {
+                // Liquidation runs in every breaker state (the program values halted markets at the
+                // same accepted price), so a halted market is no reason to wait.
+                if m.price.is_none() {
                     continue;
                 }
                 let Some(plan) = liquidation_preview(&target, &m.market, &view.prices, view.clock.slot, u64::MAX)
@@ -209,16 +213,9 @@ impl<C: Chain> Keeper<C> {
         let bankrupt: Vec<(Pubkey, MarginAccount)> =
             view.accounts.iter().filter(|(_, a)| a.has_flag(BANKRUPT)).copied().collect();
         for (key, target) in bankrupt {
-            // The market carrying most of the account (or, when flat, the deepest one).
-            let held = target
-                .active_positions()
-                .filter(|p| p.base_amount != 0)
-                .max_by_key(|p| p.base_amount.unsigned_abs())
-                .map(|p| p.market_index);
-            let market_index = held.or_else(|| {
-                view.markets.iter().max_by_key(|m| m.market.open_interest_long).map(|m| m.market.market_index)
-            });
-            let Some(market_index) = market_index else { continue };
+            // The market the program attributes the loss to: the waterfall acts only there.
+            let Ok(market_index) = loss_market(&target, &view.prices) else { continue };
+            let held = target.active_positions().any(|p| p.market_index == market_index && p.base_amount != 0);
             let Some(oracles) = Self::oracles(view, market_index) else { continue };
             let groups = self.groups(view, &[&target], market_index);
             let resolve =
@@ -235,7 +232,7 @@ impl<C: Chain> Keeper<C> {
                 }
                 Some(_) => {}
             }
-            if held.is_some() {
+            if held {
                 let candidates = self.rank_adl(view, &target, market_index);
                 if candidates.is_empty() {
                     warn!(target = %key, market = market_index, "no ADL candidate");
@@ -264,10 +261,18 @@ impl<C: Chain> Keeper<C> {
         Ok(())
     }
 
-    /// Opposite-side accounts in profit, highest ADL score first, enough to cover the position.
+    /// Accounts the program would accept as ADL candidates (`controller::adl::candidate_score`,
+    /// the program's own rule), highest score first, enough to cover the position.
     fn rank_adl(&self, view: &View, target: &MarginAccount, market_index: u16) -> Vec<Pubkey> {
         let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount)
         else {
+            return vec![];
+        };
+        let (Some(snapshot), Some(market)) = (view.prices.get(market_index), view.market(market_index)) else {
+            return vec![];
+        };
+        let Ok(equity) = account_health(target, &view.prices).map(|h| h.equity()) else { return vec![] };
+        let Ok(price) = adl_price(snapshot.price, base, equity, market.market.risk.adl_price_band) else {
             return vec![];
         };
         let mut ranked: Vec<(u64, u64, Pubkey)> = view
@@ -276,15 +281,9 @@ impl<C: Chain> Keeper<C> {
             .filter(|(_, a)| !a.has_flag(BANKRUPT))
             .filter_map(|(k, a)| {
                 let p = a.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
-                if (p.base_amount > 0) == (base > 0) {
-                    return None;
-                }
-                let score = adl_score_of(a, &view.prices, market_index)?;
-                (score > 0 && score >= view.market(market_index)?.market.risk.adl_min_score as u64).then_some((
-                    score,
-                    p.base_amount.unsigned_abs(),
-                    *k,
-                ))
+                let score =
+                    candidate_score(p, a.collateral, snapshot, price, base, market.market.risk.adl_min_score).ok()?;
+                Some((score, p.base_amount.unsigned_abs(), *k))
             })
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0));

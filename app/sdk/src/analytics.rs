@@ -3,9 +3,9 @@
 //! volatility margin.
 use anchor_lang::AccountDeserialize;
 use margin_engine::controller::liquidation::{plan, LiquidationPlan};
-use margin_engine::health::{account_health, position_risk, MarketSnapshot, PriceCache};
-use margin_engine::math::adl::adl_score;
-use margin_engine::math::margin::{notional_up, unrealized_pnl, HealthReport};
+use margin_engine::health::{account_health, MarketSnapshot, PriceCache};
+use margin_engine::controller::adl::{adl_price, candidate_score};
+use margin_engine::math::margin::HealthReport;
 use margin_engine::math::volatility::{project, VolState};
 use margin_engine::oracle::pyth::reading_from_update;
 use margin_engine::oracle::OracleReading;
@@ -79,13 +79,22 @@ pub fn liquidation_preview(
     plan(target, market, prices, slot, max_base).ok()
 }
 
-/// The ADL score the program would compute for this account's position in `market_index`.
-pub fn adl_score_of(account: &MarginAccount, prices: &PriceCache, market_index: u16) -> Option<u64> {
+/// The ADL score `auto_deleverage` would give this account's position in `market_index` against
+/// the bankrupt `target` (None when the program would refuse it as a candidate): the program's own
+/// eligibility rule, `controller::adl::candidate_score`.
+pub fn adl_candidate_score(
+    account: &MarginAccount,
+    target: &MarginAccount,
+    market: &Market,
+    prices: &PriceCache,
+) -> Option<u64> {
+    let market_index = market.market_index;
     let snapshot = prices.get(market_index)?;
+    let target_base = target.active_positions().find(|p| p.market_index == market_index)?.base_amount;
+    let equity = account_health(target, prices).ok()?.equity();
+    let price = adl_price(snapshot.price, target_base, equity, market.risk.adl_price_band).ok()?;
     let position = account.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
-    let pnl = unrealized_pnl(&position_risk(position, snapshot).ok()?).ok()?;
-    let notional = notional_up(position.base_amount, snapshot.price).ok()?;
-    Some(adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, account.collateral as i128 + pnl))
+    candidate_score(position, account.collateral, snapshot, price, target_base, market.risk.adl_min_score).ok()
 }
 
 /// Conservation gap from aggregates alone: `vault − (Σ collateral + Σ position quote + Σ funding

@@ -25,6 +25,7 @@ pub fn initialize_exchange(
     build(
         acc::InitializeExchange {
             payer,
+            program_data: pda::program_data(),
             authority,
             exchange: pda::exchange(),
             collateral_mint,

@@ -48,9 +48,14 @@ pub const DUST_NOTIONAL: u64 = 50_000_000;
 pub const MAX_ADL_PRICE_BAND: u32 = 500_000;
 /// Withdrawals that lean on a market's positive PnL wait this long after bad debt there (dYdX: 50).
 pub const BAD_DEBT_WITHDRAW_GATE_SLOTS: u64 = 50;
-/// Paid from the insurance fund to whoever resolves a bankruptcy: $1.
+/// Paid from the insurance fund to whoever resolves a bankruptcy: a tenth of the deficit
+/// (ppm), at most $1 — a flat bounty would pay for farming dust bankruptcies.
 pub const RESOLVE_BANKRUPTCY_BOUNTY: u64 = 1_000_000;
+pub const RESOLVE_BANKRUPTCY_BOUNTY_SHARE: u64 = 100_000;
 pub const INSURANCE_STAKE_SEED: &[u8] = b"insurance_stake";
+/// A matured unstake request can be executed for this many slots after its cooldown (about a
+/// day), then it expires: nobody keeps a standing instant exit to use ahead of a loss.
+pub const INSURANCE_UNSTAKE_WINDOW_SLOTS: u64 = 216_000;
 
 pub const MAX_BREAKER_BAND: u32 = 900_000;
 pub const MAX_VOL_MULTIPLIER: u32 = 10_000_000;
@@ -65,6 +70,11 @@ pub const MAX_PNL_INITIAL_HAIRCUT: u32 = 1_000_000;
 pub const MIN_STALENESS_SLOTS: u32 = 1;
 pub const MAX_STALENESS_SLOTS: u32 = 1_500;
 pub const MAX_STALENESS_SECONDS: u32 = 600;
+/// No price older than an hour (by publish time) is accepted for anything, liquidation included.
+pub const MAX_LIQUIDATION_PRICE_AGE_SECONDS: u32 = 3_600;
+/// The stable price follows the oracle by at most this share of itself per slot (ppm): 0.005% a
+/// slot, 1% in 200 slots (~80 s), so a 30% pump reaches initial health over ~40 minutes.
+pub const STABLE_PRICE_GROWTH_PER_SLOT: u64 = 50;
 /// Confidence interval limit: at most 10% of price.
 pub const MAX_CONFIDENCE_RATIO: u32 = 100_000;
 

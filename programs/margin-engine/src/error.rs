@@ -172,4 +172,30 @@ pub enum ErrorCode {
     UnknownOperations,
     #[msg("Market index must be the exchange's market count (markets are numbered densely)")]
     MarketIndexNotNext,
+    #[msg("Oracle update is older than one this market already accepted (replay)")]
+    OracleReplayed,
+    #[msg("Oracle price is older than the hard maximum age for any action")]
+    OracleTooOld,
+    #[msg("Fallback oracle price diverges too far from the market's last valid price")]
+    OracleFallbackDiverged,
+    #[msg("Bankrupt accounts cannot trade")]
+    BankruptCannotTrade,
+    #[msg("Fill would leave an under-maintenance account worse off than liquidation at the oracle")]
+    FillWorseThanLiquidation,
+    #[msg("The account's loss did not come from this market")]
+    NotLossMarket,
+    #[msg("Unstake request expired: request again")]
+    UnstakeRequestExpired,
+    #[msg("A bankruptcy is pending: the insurance fund is locked until it is resolved")]
+    InsuranceLossPending,
+    #[msg("Shares staked within the last cooldown cannot be requested for unstaking yet")]
+    StakeStillWarmingUp,
+    #[msg("Recently realised profit is locked for the bad-debt window")]
+    ProfitLocked,
+    #[msg("Signer is not the program's upgrade authority")]
+    NotUpgradeAuthority,
+    #[msg("Account is not the program's ProgramData account")]
+    WrongProgramData,
+    #[msg("The guardian may only pause operations that add risk or move money out")]
+    GuardianCannotPause,
 }

@@ -7,7 +7,7 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_POSITIONS;
-use crate::controller::market::effective_mode;
+use crate::controller::market::{effective_mode, stable_price_at};
 use crate::error::ErrorCode;
 use crate::math::breaker::HALTED;
 use crate::math::fixed::bytes32_eq;
@@ -23,6 +23,8 @@ pub const MAX_CACHED_MARKETS: usize = 2 * MAX_POSITIONS;
 pub struct MarketSnapshot {
     pub market_index: u16,
     pub price: u64,
+    /// Growth-limited price positive PnL counts at in initial health (`math::stable_price`).
+    pub stable_price: u64,
     pub params: MarginParams,
     pub cumulative_funding_long: i64,
     pub cumulative_funding_short: i64,
@@ -33,19 +35,22 @@ pub struct MarketSnapshot {
 }
 
 impl MarketSnapshot {
+    /// Snapshot at a hypothetical price (previews): the stored stable price and stored modes.
     pub fn new(market: &Market, price: u64) -> Self {
-        Self::with_mode(market, price, market.manual_mode(market.last_oracle_slot).max(market.breaker_status))
+        let stable = crate::math::stable_price::follow(market.stable_price, market.stable_price_slot, price, market.stable_price_slot);
+        Self::with_mode(market, price, stable, market.manual_mode(market.last_oracle_slot).max(market.breaker_status))
     }
 
-    /// Snapshot at an accepted price, with the mode that price implies right now.
+    /// Snapshot at an accepted price, with the stable price and the mode that price implies now.
     pub fn at(market: &Market, price: &AcceptedPrice, slot: u64) -> Self {
-        Self::with_mode(market, price.price, effective_mode(market, price, slot))
+        Self::with_mode(market, price.price, stable_price_at(market, price, slot), effective_mode(market, price, slot))
     }
 
-    fn with_mode(market: &Market, price: u64, mode: u8) -> Self {
+    fn with_mode(market: &Market, price: u64, stable_price: u64, mode: u8) -> Self {
         Self {
             market_index: market.market_index,
             price,
+            stable_price,
             params: market.margin_params(),
             cumulative_funding_long: market.cumulative_funding_long,
             cumulative_funding_short: market.cumulative_funding_short,
@@ -159,20 +164,32 @@ pub fn position_risk(position: &PerpPosition, snapshot: &MarketSnapshot) -> Resu
         open_bids: position.open_bids,
         open_asks: position.open_asks,
         price: snapshot.price,
+        stable_price: snapshot.stable_price,
         params: snapshot.params,
     })
 }
 
-/// Health of an account: every open position must have its market in the cache.
+/// Health of an account: every open position must have its market in the cache. Valid in every
+/// market mode: liquidation and the waterfall value positions in a halted market at the same
+/// accepted price (a breaker stops new risk, never de-risking); actions that add risk or move
+/// money out call [`require_no_halted_exposure`] as well.
 pub fn account_health(account: &MarginAccount, cache: &PriceCache) -> Result<HealthReport> {
     let mut priced = [PositionRisk::default(); MAX_POSITIONS];
     let mut count = 0usize;
     for position in account.active_positions() {
         let snapshot = cache.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
-        // A halted market's price is suspect: nothing that depends on it may proceed.
-        require!(snapshot.mode != HALTED, ErrorCode::MarketHalted);
         priced[count] = position_risk(position, snapshot)?;
         count += 1;
     }
     Ok(compute_health(account.collateral, &priced[..count])?)
+}
+
+/// New risk and withdrawals may not lean on a halted market's price: refuses when the account
+/// holds anything in a market the cache sees HALTED.
+pub fn require_no_halted_exposure(account: &MarginAccount, cache: &PriceCache) -> Result<()> {
+    for position in account.active_positions() {
+        let snapshot = cache.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
+        require!(snapshot.mode != HALTED, ErrorCode::MarketHalted);
+    }
+    Ok(())
 }

@@ -42,16 +42,18 @@ pub fn plan(
     if flagged && health.liquidation_health >= 0 {
         return Ok(LiquidationPlan { outcome: LiquidationOutcome::End, health });
     }
-    if health.equity() < 0 {
-        return Ok(LiquidationPlan { outcome: LiquidationOutcome::Bankrupt, health });
-    }
-    let start = if flagged { target.liquidation_start_slot } else { slot };
-    require!(!flagged || target.last_liquidation_slot < slot, ErrorCode::LiquidationThrottled);
+    // Every outcome but `End` is about a position in this market: the caller cannot flag an
+    // account bankrupt through a market it holds nothing in.
     let position = target
         .positions
         .iter()
         .find(|p| !p.is_empty() && p.market_index == market.market_index && p.base_amount != 0)
         .ok_or(ErrorCode::NoPositionInMarket)?;
+    if health.equity() < 0 {
+        return Ok(LiquidationPlan { outcome: LiquidationOutcome::Bankrupt, health });
+    }
+    let start = if flagged { target.liquidation_start_slot } else { slot };
+    require!(!flagged || target.last_liquidation_slot < slot, ErrorCode::LiquidationThrottled);
     let price = prices.get(market.market_index).ok_or(ErrorCode::MissingMarketAccounts)?.price;
     let risk = &market.risk;
     let idle = slot.saturating_sub(start.max(target.last_liquidation_slot));

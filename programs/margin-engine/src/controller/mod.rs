@@ -1,5 +1,7 @@
 //! State transitions shared by instructions: they mutate loaded accounts using `math/`, and keep
 //! the bookkeeping (collateral totals, open interest, funding pool) consistent in one place.
+pub mod adl;
+pub mod bankruptcy;
 pub mod insurance;
 pub mod liquidation;
 pub mod market;

@@ -2,25 +2,25 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::TokenAccount;
 
 use crate::constants::*;
+use crate::controller::adl::{adl_price, candidate_score};
+use crate::controller::bankruptcy::{clear_bankrupt, loss_market};
 use crate::controller::insurance::require_fund_exhausted;
-use crate::controller::market::{effective_mode, on_price};
-use crate::controller::position::apply_fill;
+use crate::controller::market::on_price;
+use crate::controller::position::transfer_base;
 use crate::error::ErrorCode;
 use crate::events::AutoDeleveraged;
-use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
-use crate::math::adl::{adl_score, bankruptcy_price, clamp_to_band};
-use crate::math::breaker::HALTED;
+use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::instructions::gates;
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
-use crate::math::margin::{notional_up, unrealized_pnl};
-use crate::math::trading::trade_quote;
 use crate::oracle::{self, OracleAction};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, second rung: when the insurance fund cannot pay, the bankrupt position in
 /// `market` is closed against profitable opposite positions at the bankruptcy price (clamped to
-/// the market's ADL band around the oracle). Keepers rank candidates off-chain; the program checks
-/// each one: opposite side, in profit at the ADL price (ADL never turns a winner into a loser),
-/// score at or above the market threshold and non-increasing along the batch.
+/// the market's ADL band around the oracle), in the market the loss is attributed to. Keepers rank
+/// candidates off-chain with `controller::adl::candidate_score`, the same rule the program checks:
+/// opposite side, in profit at the ADL price (ADL never turns a winner into a loser), score at or
+/// above the market threshold, and non-increasing along the batch.
 /// Remaining accounts: `candidate_count` writable candidate margin accounts, then market groups of
 /// every other market the target holds.
 #[derive(Accounts)]
@@ -47,35 +47,34 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     require!(count <= ctx.remaining_accounts.len(), ErrorCode::MissingMarketAccounts);
     let (candidates, groups) = ctx.remaining_accounts.split_at(count);
     let mut exchange = accounts.exchange.load_mut()?;
+    exchange.require_open(gates::AUTO_DELEVERAGE)?;
     let mut market = accounts.market.load_mut()?;
     let mut target = accounts.target.load_mut()?;
     require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
-    require_fund_exhausted(&mut market, accounts.insurance_vault.amount, clock.slot)?;
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     let oracle_price = accepted.price;
     on_price(&mut market, &accepted, clock.slot)?;
-    require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
+    // Every breaker state: deleveraging a bankrupt position only removes risk.
     let mut prices = PriceCache::new();
     prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(groups, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
     let health = account_health(&target, &prices)?;
     if health.equity() >= 0 {
-        target.flags &= !margin_account_flags::BANKRUPT;
+        clear_bankrupt(&mut target, &mut exchange);
         return Ok(());
     }
     let market_index = market.market_index;
+    // Only in the market the loss is attributed to, and only once the fund can pay no more there.
+    target.loss_market_index = loss_market(&target, &prices)?;
+    require!(target.loss_market_index == market_index, ErrorCode::NotLossMarket);
+    require_fund_exhausted(&mut market, accounts.insurance_vault.amount, clock.slot)?;
     let target_slot = target.position_index(market_index).ok_or(ErrorCode::NoPositionInMarket)?;
     let target_base = target.positions[target_slot].base_amount;
     require!(target_base != 0, ErrorCode::NoPositionInMarket);
-    let adl_price = clamp_to_band(
-        bankruptcy_price(oracle_price, target_base, health.equity())?,
-        oracle_price,
-        market.risk.adl_price_band,
-    );
+    let adl_price = adl_price(oracle_price, target_base, health.equity(), market.risk.adl_price_band)?;
     let snapshot = *prices.get(market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
-    let at_adl_price = MarketSnapshot { price: adl_price, ..snapshot };
 
     let mut remaining = target_base.unsigned_abs();
     let mut previous_score = u64::MAX;
@@ -87,37 +86,33 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         require_keys_neq!(*info.key, accounts.target.key(), ErrorCode::CandidateSameSide);
         let loader = AccountLoader::<MarginAccount>::try_from(info)?;
         let mut candidate = loader.load_mut()?;
+        require!(!candidate.has_flag(margin_account_flags::BANKRUPT), ErrorCode::CandidateNotProfitable);
         let slot = candidate.position_index(market_index).ok_or(ErrorCode::CandidateNoPosition)?;
         let position = candidate.positions[slot];
-        require!(position.base_amount != 0, ErrorCode::CandidateNoPosition);
-        require!((position.base_amount > 0) != (target_base > 0), ErrorCode::CandidateSameSide);
-        require!(unrealized_pnl(&position_risk(&position, &at_adl_price)?)? > 0, ErrorCode::CandidateNotProfitable);
-        let at_oracle = position_risk(&position, &snapshot)?;
-        let pnl = unrealized_pnl(&at_oracle)?;
-        let notional = notional_up(position.base_amount, oracle_price)?;
-        let score =
-            adl_score(pnl, position.quote_amount.unsigned_abs() as u128, notional, candidate.collateral as i128 + pnl);
-        require!(score >= market.risk.adl_min_score as u64, ErrorCode::CandidateBelowThreshold);
+        let score = candidate_score(
+            &position,
+            candidate.collateral,
+            &snapshot,
+            adl_price,
+            target_base,
+            market.risk.adl_min_score,
+        )?;
         require!(score <= previous_score, ErrorCode::CandidatesOutOfOrder);
         previous_score = score;
 
         let take = position.base_amount.unsigned_abs().min(remaining);
-        let (paid, received) = trade_quote(take, adl_price)?;
-        let signed = take as i64;
-        let (target_delta, target_quote, cand_delta, cand_quote) = if target_base > 0 {
-            (-signed, received as i64, signed, -(paid as i64))
+        if target_base > 0 {
+            transfer_base(&mut candidate, slot, &mut target, target_slot, &mut market, &mut exchange, take, adl_price, clock.slot)?;
         } else {
-            (signed, -(paid as i64), -signed, received as i64)
-        };
-        apply_fill(&mut target, target_slot, &mut market, &mut exchange, target_delta, target_quote)?;
-        apply_fill(&mut candidate, slot, &mut market, &mut exchange, cand_delta, cand_quote)?;
-        exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
+            transfer_base(&mut target, target_slot, &mut candidate, slot, &mut market, &mut exchange, take, adl_price, clock.slot)?;
+        }
         remaining -= take;
         market.adl_base_total = market.adl_base_total.checked_add(take).ok_or(ErrorCode::MathOverflow)?;
         let absorbed =
             mul_div_u128(take as u128, adl_price.abs_diff(oracle_price) as u128, BASE_PRECISION as u128, Rounding::Up)?;
         market.adl_loss_total =
             market.adl_loss_total.checked_add(u128_to_u64(absorbed)?).ok_or(ErrorCode::MathOverflow)?;
+        let signed = i64::try_from(take).map_err(|_| ErrorCode::MathOverflow)?;
         emit!(AutoDeleveraged {
             target: accounts.target.key(),
             candidate: *info.key,
@@ -130,7 +125,7 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     market.last_bad_debt_slot = clock.slot;
     prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     if account_health(&target, &prices)?.equity() >= 0 {
-        target.flags &= !margin_account_flags::BANKRUPT;
+        clear_bankrupt(&mut target, &mut exchange);
     }
     Ok(())
 }

@@ -2,7 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::ErrorCode;
-use crate::state::{paused_operations, Exchange, MarginAccount};
+use crate::instructions::gates;
+use crate::state::{Exchange, MarginAccount};
 
 #[derive(Accounts)]
 #[instruction(sub_account_id: u16)]
@@ -22,7 +23,7 @@ pub struct CreateMarginAccount<'info> {
 
 pub fn handle_create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
     require!(
-        !ctx.accounts.exchange.load()?.is_paused(paused_operations::ACCOUNT_LIFECYCLE),
+        !ctx.accounts.exchange.load()?.is_paused(gates::CREATE_MARGIN_ACCOUNT),
         ErrorCode::OperationPaused
     );
     let mut account = ctx.accounts.margin_account.load_init()?;

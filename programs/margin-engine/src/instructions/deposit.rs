@@ -4,7 +4,8 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::CollateralDeposited;
-use crate::state::{paused_operations, Exchange, MarginAccount};
+use crate::instructions::gates;
+use crate::state::{Exchange, MarginAccount};
 
 /// Anyone may top up any margin account (it can only make the account safer); the tokens must
 /// come from the signer's own token account.
@@ -33,7 +34,7 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     let delta = i64::try_from(amount).map_err(|_| ErrorCode::MathOverflow)?;
     {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
-        require!(!exchange.is_paused(paused_operations::DEPOSIT), ErrorCode::OperationPaused);
+        exchange.require_open(gates::DEPOSIT)?;
         exchange.total_collateral = exchange.total_collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
     }
     let collateral_after = {

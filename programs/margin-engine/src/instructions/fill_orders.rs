@@ -4,17 +4,20 @@ use anchor_spl::token::Token;
 use crate::constants::*;
 use crate::controller::market::{effective_mode, on_price};
 use crate::controller::orders::reduce_order;
-use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::controller::position::{adjust_collateral, transfer_base, FillResult};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::OrderFilled;
-use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::health::{account_health, require_no_halted_exposure, MarketSnapshot, PriceCache};
+use crate::instructions::gates;
+use crate::math::fixed::{mul_div_u128, Rounding};
+use crate::math::margin::{notional_up, HealthReport};
 use crate::math::breaker::{HALTED, NORMAL};
-use crate::math::funding::update_twap;
+use crate::math::funding::update_mark_twap;
 use crate::math::position::is_risk_reducing;
-use crate::math::trading::{crosses, fee, split_fee, trade_quote, within_band};
+use crate::math::trading::{crosses, fee, split_fee, within_band};
 use crate::oracle::{self, OracleAction};
-use crate::state::{order_side, paused_operations, Exchange, MarginAccount, Market, Order};
+use crate::state::{margin_account_flags, order_side, Exchange, MarginAccount, Market, Order};
 
 /// Permissionless: a keeper matches a taker order against a crossing maker order at the maker's
 /// price and earns a share of the fees in its own margin account. Remaining accounts: market
@@ -56,11 +59,17 @@ pub fn handle_fill_orders<'info>(
     let accounts = &ctx.accounts;
     require_keys_neq!(accounts.taker.key(), accounts.maker.key(), ErrorCode::SelfTrade);
     let mut exchange = accounts.exchange.load_mut()?;
-    require!(!exchange.is_paused(paused_operations::TRADING), ErrorCode::OperationPaused);
+    exchange.require_open(gates::FILL_ORDERS)?;
     let mut market = accounts.market.load_mut()?;
     let mut taker = accounts.taker.load_mut()?;
     let mut maker = accounts.maker.load_mut()?;
     require_keys_neq!(taker.owner, maker.owner, ErrorCode::SelfTrade);
+    // A bankrupt account belongs to the waterfall: any trade of its own could only move its
+    // deficit to a counterparty of its choosing.
+    require!(
+        !taker.has_flag(margin_account_flags::BANKRUPT) && !maker.has_flag(margin_account_flags::BANKRUPT),
+        ErrorCode::BankruptCannotTrade
+    );
 
     // Oracle: valid for trading; it also feeds the oracle TWAP used by funding.
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
@@ -89,26 +98,20 @@ pub fn handle_fill_orders<'info>(
     base -= base % step;
     require!(base > 0, ErrorCode::NothingToFill);
 
-    // Quote: the buyer pays the rounded-up amount, the seller receives the rounded-down one.
-    let (paid, received) = trade_quote(base, price)?;
-    let signed_base = base as i64; // orders are capped at i64::MAX at placement
-    let (taker_delta, taker_quote, maker_delta, maker_quote) = if taker_buys {
-        (signed_base, -(paid as i64), -signed_base, received as i64)
-    } else {
-        (-signed_base, received as i64, signed_base, -(paid as i64))
-    };
     let open_interest_before = market.open_interest_long;
-    let (taker_old, taker_new) =
-        apply_fill(&mut taker, taker_pos, &mut market, &mut exchange, taker_delta, taker_quote)?;
-    let (maker_old, maker_new) =
-        apply_fill(&mut maker, maker_pos, &mut market, &mut exchange, maker_delta, maker_quote)?;
+    let transfer = if taker_buys {
+        transfer_base(&mut taker, taker_pos, &mut maker, maker_pos, &mut market, &mut exchange, base, price, clock.slot)?
+    } else {
+        transfer_base(&mut maker, maker_pos, &mut taker, taker_pos, &mut market, &mut exchange, base, price, clock.slot)?
+    };
+    let (taker_fill, maker_fill) =
+        if taker_buys { (transfer.buyer, transfer.seller) } else { (transfer.seller, transfer.buyer) };
+    let taker_reduces = is_risk_reducing(taker_fill.old_base, taker_fill.new_base);
+    let maker_reduces = is_risk_reducing(maker_fill.old_base, maker_fill.new_base);
     reduce_order(&mut taker, taker_slot, base)?;
     reduce_order(&mut maker, maker_slot, base)?;
     // Reduce-only market: a fill may only shrink both positions.
-    require!(
-        mode == NORMAL || (is_risk_reducing(taker_old, taker_new) && is_risk_reducing(maker_old, maker_new)),
-        ErrorCode::MarketReduceOnly
-    );
+    require!(mode == NORMAL || (taker_reduces && maker_reduces), ErrorCode::MarketReduceOnly);
     // The cap binds only fills that raise open interest; closing is always allowed.
     require!(
         market.open_interest_long <= open_interest_before || market.open_interest_long <= market.risk.max_open_interest,
@@ -116,33 +119,50 @@ pub fn handle_fill_orders<'info>(
     );
 
     // Fees on the notional the buyer paid.
+    let paid = transfer.paid;
     let taker_fee = fee(paid, market.risk.taker_fee)?;
     let maker_fee = fee(paid, market.risk.maker_fee)?;
-    adjust_collateral(&mut taker, &mut exchange, -(taker_fee as i64))?;
-    adjust_collateral(&mut maker, &mut exchange, -(maker_fee as i64))?;
+    adjust_collateral(&mut taker, &mut exchange, -i64::try_from(taker_fee).map_err(|_| ErrorCode::MathOverflow)?)?;
+    adjust_collateral(&mut maker, &mut exchange, -i64::try_from(maker_fee).map_err(|_| ErrorCode::MathOverflow)?)?;
     let total_fee = taker_fee.checked_add(maker_fee).ok_or(ErrorCode::MathOverflow)?;
     let (insurance, filler_reward, protocol) =
         split_fee(total_fee, market.risk.fee_insurance_share, market.risk.filler_reward_share)?;
-    exchange.fee_pool = exchange
-        .fee_pool
-        .checked_add(protocol)
-        .and_then(|v| v.checked_add(paid - received))
-        .ok_or(ErrorCode::MathOverflow)?;
+    exchange.fee_pool = exchange.fee_pool.checked_add(protocol).ok_or(ErrorCode::MathOverflow)?;
 
-    market.mark_twap = update_twap(market.mark_twap, market.mark_twap_slot, price, clock.slot, window)?;
+    market.mark_twap = update_mark_twap(
+        market.mark_twap,
+        market.mark_twap_slot,
+        market.oracle_twap,
+        price,
+        base,
+        market.open_interest_long,
+        clock.slot,
+        window,
+    )?;
     market.mark_twap_slot = clock.slot;
     taker.last_active_slot = clock.slot;
     maker.last_active_slot = clock.slot;
 
-    // Each side must meet initial margin afterwards unless its risk only went down.
+    // Each side must meet initial margin afterwards unless its risk only went down; a side whose
+    // risk went down must still not end worse off than liquidation at the oracle would leave it.
     let mut prices = PriceCache::new();
     prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&accounts.market.key()))?;
-    if !is_risk_reducing(taker_old, taker_new) {
-        require!(account_health(&taker, &prices)?.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
-    }
-    if !is_risk_reducing(maker_old, maker_new) {
-        require!(account_health(&maker, &prices)?.initial_health >= 0, ErrorCode::MakerInsufficientMargin);
+    let fee_rate = market.risk.liquidation_fee as u64 + market.risk.insurance_fee as u64;
+    for (account, reduces, fill, fee_paid, margin_error) in [
+        (&*taker, taker_reduces, taker_fill, taker_fee, ErrorCode::InsufficientInitialMargin),
+        (&*maker, maker_reduces, maker_fill, maker_fee, ErrorCode::MakerInsufficientMargin),
+    ] {
+        let health = account_health(account, &prices)?;
+        if reduces {
+            let closed = fill.old_base.unsigned_abs().min(base);
+            require_no_worse_than_liquidation(&health, fill, closed, price, oracle_price, fee_paid, fee_rate)?;
+        } else {
+            require_no_halted_exposure(account, &prices)?;
+            if health.initial_health < 0 {
+                return Err(margin_error.into());
+            }
+        }
     }
 
     let bump = exchange.bump;
@@ -152,7 +172,7 @@ pub fn handle_fill_orders<'info>(
     drop(market);
     if filler_reward > 0 {
         let mut filler = accounts.filler_account.load_mut()?;
-        adjust_collateral(&mut filler, &mut exchange, filler_reward as i64)?;
+        adjust_collateral(&mut filler, &mut exchange, i64::try_from(filler_reward).map_err(|_| ErrorCode::MathOverflow)?)?;
     }
     drop(exchange);
     transfer_from_vault(
@@ -178,6 +198,44 @@ pub fn handle_fill_orders<'info>(
         filler_reward,
         protocol_share: protocol,
     });
+    Ok(())
+}
+
+/// A risk-reducing fill of an account that ends below maintenance must not leave it worse off
+/// than liquidation at the oracle would: what it gave up against the oracle price, plus its
+/// trading fee, may not exceed the liquidation and insurance fees on the base it closed, and an
+/// account already below zero equity may not lose anything more (no fill deepens a deficit for a
+/// counterparty to pocket and the waterfall to pay).
+fn require_no_worse_than_liquidation(
+    health: &HealthReport,
+    fill: FillResult,
+    closed_base: u64,
+    price: u64,
+    oracle_price: u64,
+    fee_paid: u64,
+    liquidation_fee_rate: u64,
+) -> Result<()> {
+    if health.maintenance_health >= 0 {
+        return Ok(());
+    }
+    let sold = fill.new_base < fill.old_base;
+    let adverse = if sold { oracle_price.saturating_sub(price) } else { price.saturating_sub(oracle_price) };
+    let traded = fill.old_base.abs_diff(fill.new_base);
+    let given_up = mul_div_u128(traded as u128, adverse as u128, BASE_PRECISION as u128, Rounding::Up)?
+        .checked_add(fee_paid as u128)
+        .ok_or(ErrorCode::MathOverflow)?;
+    let allowance = mul_div_u128(
+        notional_up(i64::try_from(closed_base).map_err(|_| ErrorCode::MathOverflow)?, oracle_price)?,
+        liquidation_fee_rate as u128,
+        RATIO_PRECISION as u128,
+        Rounding::Down,
+    )?;
+    // Equity after the fill plus what it gave up = equity before at the oracle.
+    let equity_before = health.equity().checked_add(given_up as i128).ok_or(ErrorCode::MathOverflow)?;
+    require!(
+        given_up <= allowance && (health.equity() >= 0 || equity_before <= 0 && given_up == 0),
+        ErrorCode::FillWorseThanLiquidation
+    );
     Ok(())
 }
 

@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::*;
@@ -18,10 +19,18 @@ pub struct ExchangeConfig {
     pub risk_timelock_slots: u64,
 }
 
+/// Only the program's upgrade authority can initialise the exchange (first-caller-wins would let
+/// anyone who front-runs the deployer install their own governance). The payer must be it.
 #[derive(Accounts)]
 pub struct InitializeExchange<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
+    /// The program's ProgramData (upgradeable loader): its upgrade authority must be the payer.
+    #[account(
+        seeds = [crate::ID.as_ref()], bump, seeds::program = bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(payer.key()) @ ErrorCode::NotUpgradeAuthority,
+    )]
+    pub program_data: Account<'info, ProgramData>,
     /// Becomes governance. Must sign, so a mistyped key can never be installed.
     pub authority: Signer<'info>,
     #[account(init, payer = payer, space = Exchange::SPACE, seeds = [EXCHANGE_SEED], bump)]

@@ -5,16 +5,17 @@ use crate::constants::*;
 use crate::controller::liquidation::{plan, LiquidationOutcome};
 use crate::controller::market::on_price;
 use crate::controller::orders::cancel_orders;
-use crate::controller::position::{adjust_collateral, apply_fill};
+use crate::controller::bankruptcy::{loss_market, mark_bankrupt};
+use crate::controller::position::{adjust_collateral, transfer_base};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::{AccountWentBankrupt, LiquidationEnded, LiquidationStepped};
 use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::instructions::gates;
 use crate::math::fixed::i128_to_i64;
 use crate::math::position::is_risk_reducing;
-use crate::math::trading::trade_quote;
 use crate::oracle::{self, OracleAction};
-use crate::state::{margin_account_flags, paused_operations, Exchange, MarginAccount, Market};
+use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless: a liquidator takes over part of an under-maintenance account's position in
 /// `market` at the oracle price (stale-but-sane prices accepted), earning the liquidator fee in
@@ -51,12 +52,14 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     let accounts = &ctx.accounts;
     require_keys_neq!(accounts.target.key(), accounts.liquidator_account.key(), ErrorCode::CannotLiquidateSelf);
     let mut exchange = accounts.exchange.load_mut()?;
-    require!(!exchange.is_paused(paused_operations::LIQUIDATION), ErrorCode::OperationPaused);
+    exchange.require_open(gates::LIQUIDATE)?;
     let mut market = accounts.market.load_mut()?;
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     let price = accepted.price;
     on_price(&mut market, &accepted, clock.slot)?;
+    // No breaker state stops this: liquidation is de-risking, and positions in a halted market
+    // are valued at the same accepted (never replayed, never too old) price.
     let mut prices = PriceCache::new();
     prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
@@ -78,8 +81,11 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
             return Ok(());
         }
         LiquidationOutcome::Bankrupt => {
-            target.flags = (target.flags | margin_account_flags::BANKRUPT) & !margin_account_flags::BEING_LIQUIDATED;
-            market.last_bad_debt_slot = clock.slot;
+            let loss_market_index = loss_market(&target, &prices)?;
+            mark_bankrupt(&mut target, &mut exchange, loss_market_index)?;
+            if loss_market_index == market.market_index {
+                market.last_bad_debt_slot = clock.slot;
+            }
             emit!(AccountWentBankrupt {
                 target: accounts.target.key(),
                 equity: i128_to_i64(plan.health.equity())?,
@@ -95,23 +101,22 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     }
     target.last_liquidation_slot = clock.slot;
 
-    // Move the base at the oracle price: the buyer pays the rounded-up quote, the seller gets the
-    // rounded-down one, the unit between goes to the fee pool.
-    let (paid, received) = trade_quote(step.base, price)?;
-    let base = step.base as i64;
-    let (target_delta, target_quote, liq_delta, liq_quote) = if position_base > 0 {
-        (-base, received as i64, base, -(paid as i64))
-    } else {
-        (base, -(paid as i64), -base, received as i64)
-    };
+    // Move the base at the oracle price.
     let target_slot = target.position_index(market.market_index).ok_or(ErrorCode::NoPositionInMarket)?;
     let liq_slot = liquidator.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
-    apply_fill(&mut target, target_slot, &mut market, &mut exchange, target_delta, target_quote)?;
-    let (liq_old, liq_new) = apply_fill(&mut liquidator, liq_slot, &mut market, &mut exchange, liq_delta, liq_quote)?;
-    exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
+    let transfer = if position_base > 0 {
+        transfer_base(&mut liquidator, liq_slot, &mut target, target_slot, &mut market, &mut exchange, step.base, price, clock.slot)?
+    } else {
+        transfer_base(&mut target, target_slot, &mut liquidator, liq_slot, &mut market, &mut exchange, step.base, price, clock.slot)?
+    };
+    let liquidator_fill = if position_base > 0 { transfer.buyer } else { transfer.seller };
     let fees = step.liquidator_fee.checked_add(step.insurance_fee).ok_or(ErrorCode::MathOverflow)?;
-    adjust_collateral(&mut target, &mut exchange, -(fees as i64))?;
-    adjust_collateral(&mut liquidator, &mut exchange, step.liquidator_fee as i64)?;
+    adjust_collateral(&mut target, &mut exchange, -i64::try_from(fees).map_err(|_| ErrorCode::MathOverflow)?)?;
+    adjust_collateral(
+        &mut liquidator,
+        &mut exchange,
+        i64::try_from(step.liquidator_fee).map_err(|_| ErrorCode::MathOverflow)?,
+    )?;
 
     prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
     let after = account_health(&target, &prices)?;
@@ -119,11 +124,12 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     if !still_liquidating {
         target.flags &= !margin_account_flags::BEING_LIQUIDATED;
     }
-    if !is_risk_reducing(liq_old, liq_new) {
+    if !is_risk_reducing(liquidator_fill.old_base, liquidator_fill.new_base) {
         // `prices` is not used after this: switch it to the liquidator's view in place.
         prices.make_liquidator_view();
         require!(account_health(&liquidator, &prices)?.initial_health >= 0, ErrorCode::LiquidatorInsufficientMargin);
     }
+    let target_delta = if position_base > 0 { -(step.base as i128) } else { step.base as i128 };
     let bump = exchange.bump;
     let market_index = market.market_index;
     drop((target, liquidator, market, exchange));
@@ -139,7 +145,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
         target: accounts.target.key(),
         liquidator: accounts.liquidator_account.key(),
         market_index,
-        base_amount: -target_delta,
+        base_amount: i64::try_from(-target_delta).map_err(|_| ErrorCode::MathOverflow)?,
         price,
         liquidator_fee: step.liquidator_fee,
         insurance_fee: step.insurance_fee,

@@ -10,6 +10,7 @@ pub mod create_market;
 pub mod deposit;
 pub mod execute_risk_update;
 pub mod fill_orders;
+pub mod gates;
 pub mod initialize_exchange;
 pub mod liquidate;
 pub mod open_insurance_stake;

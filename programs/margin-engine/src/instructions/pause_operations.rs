@@ -20,6 +20,12 @@ pub struct PauseOperations<'info> {
 pub fn handle_pause_operations(ctx: Context<PauseOperations>, operations: u16) -> Result<()> {
     require!(operations != 0 && operations & !paused_operations::ALL == 0, ErrorCode::UnknownOperations);
     let mut exchange = ctx.accounts.exchange.load_mut()?;
+    // The guardian can only make things safer: stop what adds risk or moves money out. Stopping
+    // liquidation, the waterfall, deposits or funding is governance's call alone.
+    require!(
+        ctx.accounts.signer.key() == exchange.authority || operations & !paused_operations::GUARDIAN_PAUSABLE == 0,
+        ErrorCode::GuardianCannotPause
+    );
     let before = exchange.paused_operations;
     exchange.paused_operations |= operations;
     emit!(OperationsChanged {

@@ -3,10 +3,11 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::OrderPlaced;
-use crate::health::{account_health, position_risk, MarketSnapshot, PriceCache};
+use crate::health::{account_health, position_risk, require_no_halted_exposure, MarketSnapshot, PriceCache};
+use crate::instructions::gates;
 use crate::math::breaker::{HALTED, NORMAL};
 use crate::oracle::{self, OracleAction};
-use crate::state::{order_flags, order_side, paused_operations, Exchange, MarginAccount, Market, Order};
+use crate::state::{margin_account_flags, order_flags, order_side, Exchange, MarginAccount, Market, Order};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlaceOrderArgs {
@@ -41,7 +42,7 @@ pub struct PlaceOrder<'info> {
 }
 
 pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: PlaceOrderArgs) -> Result<()> {
-    require!(!ctx.accounts.exchange.load()?.is_paused(paused_operations::TRADING), ErrorCode::OperationPaused);
+    ctx.accounts.exchange.load()?.require_open(gates::PLACE_ORDER)?;
     let clock = Clock::get()?;
     let market = ctx.accounts.market.load()?;
     validate_order(&args, &market, clock.slot)?;
@@ -56,6 +57,7 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
     prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&ctx.accounts.market.key()))?;
 
     let mut account = ctx.accounts.margin_account.load_mut()?;
+    require!(!account.has_flag(margin_account_flags::BANKRUPT), ErrorCode::BankruptCannotTrade);
     let order_slot = account.orders.iter().position(|o| o.is_empty()).ok_or(ErrorCode::TooManyOrders)?;
     let position_slot = account.position_index_or_open(args.market_index).ok_or(ErrorCode::TooManyPositions)?;
     let order_id = account.next_order_id;
@@ -89,6 +91,7 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
         *open = open.checked_add(args.base_amount).ok_or(ErrorCode::MathOverflow)?;
         let worst_after = position_risk(&account.positions[position_slot], &snapshot)?.worst_case_base()?;
         if worst_after.unsigned_abs() > worst_before.unsigned_abs() {
+            require_no_halted_exposure(&account, &prices)?;
             let health = account_health(&account, &prices)?;
             require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
         }

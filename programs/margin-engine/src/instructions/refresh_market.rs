@@ -6,7 +6,8 @@ use crate::state::Market;
 
 /// Permissionless crank: feeds the current oracle price into the market's TWAP and circuit breaker,
 /// persisting trips and resets (the same logic runs inside every instruction that writes the
-/// market). Any sane price is accepted, stale included: the breaker must see what the oracle says.
+/// market). Only a fully valid price: derived state is never built from a stale or replayed one
+/// (an old genuine update posted now would otherwise trip, or hold, a market's breaker).
 #[derive(Accounts)]
 pub struct RefreshMarket<'info> {
     #[account(mut)]
@@ -21,6 +22,6 @@ pub fn handle_refresh_market(ctx: Context<RefreshMarket>) -> Result<()> {
     let clock = Clock::get()?;
     let mut market = ctx.accounts.market.load_mut()?;
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Refresh)?;
     on_price(&mut market, &price, clock.slot)
 }

@@ -2,7 +2,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::TokenAccount;
 
 use crate::constants::*;
+use crate::controller::bankruptcy::clear_bankrupt;
 use crate::controller::insurance::require_fund_exhausted;
+use crate::instructions::gates;
 use crate::controller::orders::cancel_orders;
 use crate::controller::position::adjust_collateral;
 use crate::error::ErrorCode;
@@ -11,7 +13,8 @@ use crate::math::adl::socialized_loss_index_delta;
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, last rung: a bankrupt account with no position left and negative collateral,
-/// which the fund cannot cover, has its loss spread over `market`'s open interest through the
+/// which the fund cannot cover, has its loss spread over the open interest of `market`, the
+/// market the loss is attributed to, through the
 /// cumulative funding indexes (Drift's method): longs and shorts each pay the same amount per
 /// base, settled lazily. An account with no open position never absorbs any of it.
 #[derive(Accounts)]
@@ -30,9 +33,12 @@ pub struct SocializeLoss<'info> {
 pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let mut exchange = ctx.accounts.exchange.load_mut()?;
+    exchange.require_open(gates::SOCIALIZE_LOSS)?;
     let mut market = ctx.accounts.market.load_mut()?;
     let mut target = ctx.accounts.target.load_mut()?;
     require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
+    // Only over the open interest of the market the loss came from.
+    require!(target.loss_market_index == market.market_index, ErrorCode::NotLossMarket);
     cancel_orders(&mut target, |_| true)?;
     require!(target.is_flat(), ErrorCode::AccountStillHasPositions);
     require!(target.collateral < 0, ErrorCode::NotBankrupt);
@@ -49,7 +55,7 @@ pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
     market.socialized_loss_total = market.socialized_loss_total.checked_add(loss).ok_or(ErrorCode::MathOverflow)?;
     market.last_bad_debt_slot = slot;
     adjust_collateral(&mut target, &mut exchange, loss as i64)?;
-    target.flags &= !margin_account_flags::BANKRUPT;
+    clear_bankrupt(&mut target, &mut exchange);
     emit!(LossSocialized {
         target: ctx.accounts.target.key(),
         market_index: market.market_index,

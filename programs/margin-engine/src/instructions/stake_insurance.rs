@@ -4,6 +4,7 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::InsuranceStaked;
+use crate::instructions::gates;
 use crate::math::insurance::shares_for_deposit;
 use crate::state::{Exchange, InsuranceStake};
 
@@ -40,8 +41,10 @@ pub fn handle_stake_insurance(ctx: Context<StakeInsurance>, amount: u64) -> Resu
         require!(shares > 0, ErrorCode::ZeroAmount);
         exchange.insurance_total_shares =
             exchange.insurance_total_shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        exchange.require_open(gates::STAKE_INSURANCE)?;
         let mut stake = ctx.accounts.stake.load_mut()?;
         stake.shares = stake.shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        stake.last_stake_slot = Clock::get()?.slot;
         shares
     };
     token::transfer(

@@ -5,6 +5,8 @@ use crate::constants::*;
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::Unstaked;
+use crate::instructions::gates;
+use crate::instructions::request_unstake::request_expired;
 use crate::math::insurance::value_of_shares;
 use crate::state::{Exchange, InsuranceStake};
 
@@ -27,12 +29,14 @@ pub fn handle_unstake_insurance(ctx: Context<UnstakeInsurance>) -> Result<()> {
     let balance = ctx.accounts.insurance_vault.amount;
     let (amount, shares, bump) = {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
+        exchange.require_open(gates::UNSTAKE_INSURANCE)?;
         let mut stake = ctx.accounts.stake.load_mut()?;
         require!(stake.unstake_shares > 0, ErrorCode::NoUnstakeRequest);
-        require!(
-            slot >= stake.unstake_request_slot.saturating_add(exchange.insurance_unstake_cooldown_slots),
-            ErrorCode::UnstakeCooldown
-        );
+        let cooldown = exchange.insurance_unstake_cooldown_slots;
+        require!(slot >= stake.unstake_request_slot.saturating_add(cooldown), ErrorCode::UnstakeCooldown);
+        require!(!request_expired(stake.unstake_request_slot, cooldown, slot), ErrorCode::UnstakeRequestExpired);
+        // A bankrupt account is a loss the fund may be about to pay: nobody leaves ahead of it.
+        require!(exchange.bankrupt_accounts == 0, ErrorCode::InsuranceLossPending);
         let shares = stake.unstake_shares;
         let now_value = value_of_shares(shares, exchange.insurance_total_shares, balance)?;
         let amount = now_value.min(stake.unstake_value);

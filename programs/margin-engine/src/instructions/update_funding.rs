@@ -5,9 +5,10 @@ use crate::controller::market::{effective_mode, on_price};
 use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
 use crate::math::breaker::HALTED;
-use crate::math::funding::{funding_payment, index_delta};
+use crate::math::funding::{funding_payment, index_delta, update_twap};
 use crate::oracle::{self, OracleAction};
-use crate::state::{paused_operations, Exchange, Market};
+use crate::instructions::gates;
+use crate::state::{Exchange, Market};
 
 /// Permissionless, at most once per funding period per market: longs pay shorts the clamped
 /// premium of the fill-price TWAP over the oracle TWAP (or receive it when negative). Positions
@@ -25,7 +26,7 @@ pub struct UpdateFunding<'info> {
 }
 
 pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
-    require!(!ctx.accounts.exchange.load()?.is_paused(paused_operations::FUNDING), ErrorCode::OperationPaused);
+    ctx.accounts.exchange.load()?.require_open(gates::UPDATE_FUNDING)?;
     let clock = Clock::get()?;
     let mut market = ctx.accounts.market.load_mut()?;
     let period = market.risk.funding_period_slots as u64;
@@ -35,9 +36,11 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     let accepted = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?;
     on_price(&mut market, &accepted, clock.slot)?;
     require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
-    // With no fill since the last period the mark TWAP drifts to the oracle: no premium is invented.
-    if market.mark_twap_slot.saturating_add(period) <= clock.slot {
-        market.mark_twap = market.oracle_twap;
+    // The quiet interval since the last fill counts at the oracle TWAP (no trade, no premium),
+    // as `update_mark_twap` does on the next fill: a premium decays rather than persists.
+    if market.mark_twap != 0 {
+        market.mark_twap = update_twap(market.mark_twap, market.mark_twap_slot, market.oracle_twap, clock.slot, period)?;
+        market.mark_twap_slot = clock.slot;
     }
 
     let payment = funding_payment(market.mark_twap, market.oracle_twap, market.risk.max_funding_rate)?;

@@ -5,11 +5,12 @@ use crate::constants::*;
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
-use crate::health::{account_health, position_risk, PriceCache};
+use crate::health::{account_health, position_risk, require_no_halted_exposure, PriceCache};
+use crate::instructions::gates;
 use crate::math::fixed::i128_to_i64;
 use crate::math::margin::unrealized_pnl;
 use crate::oracle::OracleAction;
-use crate::state::{paused_operations, Exchange, MarginAccount};
+use crate::state::{Exchange, MarginAccount};
 
 /// Owner only (a delegate can never withdraw). Remaining accounts: for each market the account
 /// holds, the market, its Pyth price update and, if configured, its Switchboard feed.
@@ -36,7 +37,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
     let clock = Clock::get()?;
     let exchange_bump = {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
-        require!(!exchange.is_paused(paused_operations::WITHDRAW), ErrorCode::OperationPaused);
+        exchange.require_open(gates::WITHDRAW)?;
         exchange.total_collateral = exchange.total_collateral.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
         exchange.bump
     };
@@ -45,10 +46,14 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         // Only settled collateral leaves the vault: unrealised PnL is other traders' money until
         // it is realised.
         require!(account.collateral >= delta, ErrorCode::InsufficientCollateral);
+        // Profit realised in the bad-debt window stays until the window has passed.
+        let locked = i64::try_from(account.locked_profit_at(clock.slot)).map_err(|_| ErrorCode::MathOverflow)?;
+        require!(account.collateral - delta >= locked, ErrorCode::ProfitLocked);
         account.collateral -= delta;
         account.last_active_slot = clock.slot;
         let mut prices = PriceCache::new();
         prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Withdraw, None)?;
+        require_no_halted_exposure(&account, &prices)?;
         let health = account_health(&account, &prices)?;
         require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
         // Shortly after bad debt in a market, that market's paper gains cannot back a withdrawal:

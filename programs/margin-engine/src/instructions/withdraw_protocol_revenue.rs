@@ -5,6 +5,7 @@ use crate::constants::*;
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::ProtocolRevenueWithdrawn;
+use crate::instructions::gates;
 use crate::math::insurance::{shares_to_burn, value_of_shares};
 use crate::state::Exchange;
 
@@ -27,6 +28,8 @@ pub fn handle_withdraw_protocol_revenue(ctx: Context<WithdrawProtocolRevenue>, a
     let balance = ctx.accounts.insurance_vault.amount;
     let bump = {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
+        exchange.require_open(gates::WITHDRAW_PROTOCOL_REVENUE)?;
+        require!(exchange.bankrupt_accounts == 0, ErrorCode::InsuranceLossPending);
         require!(
             balance.saturating_sub(amount) >= exchange.insurance_revenue_floor && amount <= balance,
             ErrorCode::InsuranceRevenueFloor

@@ -8,6 +8,7 @@ pub mod insurance;
 pub mod liquidation;
 pub mod margin;
 pub mod position;
+pub mod stable_price;
 pub mod trading;
 pub mod volatility;
 

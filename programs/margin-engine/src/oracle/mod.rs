@@ -7,6 +7,7 @@ pub mod validity;
 use anchor_lang::prelude::*;
 
 use crate::error::ErrorCode;
+use crate::math::breaker::relative_move;
 use crate::state::Market;
 pub use validity::{OracleAction, OracleValidity};
 
@@ -36,6 +37,8 @@ pub struct AcceptedPrice {
     pub price: u64,
     pub confidence: u64,
     pub publish_slot: u64,
+    /// Signed publish time: writing instructions store it, and nothing older is accepted again.
+    pub publish_time: i64,
     /// EMA of the feed (0 = unknown): the breaker's bad-oracle check.
     pub ema_price: u64,
     pub validity: OracleValidity,
@@ -44,8 +47,11 @@ pub struct AcceptedPrice {
 
 /// Reads the market's price for `action`: Pyth if it is acceptable, else the Switchboard feed
 /// when the market has one. Accounts that are not the configured feeds are rejected outright
-/// (no fallback: that is bad input, not a bad price). When neither source is acceptable, the
-/// error names Pyth's problem.
+/// (no fallback: that is bad input, not a bad price), and so is an update older than one the
+/// market already accepted from that source (a replay). The fallback is also refused when it is
+/// further than `fallback_max_divergence` from the market's last valid price: it has no EMA to
+/// be checked against, and forcing the fallback must not switch the bad-oracle guard off. When
+/// neither source is acceptable, the error names Pyth's problem.
 pub fn read_price(
     market: &Market,
     pyth_account: &AccountInfo,
@@ -54,6 +60,7 @@ pub fn read_price(
     action: OracleAction,
 ) -> Result<AcceptedPrice> {
     let pyth_reading = pyth::read(&market.oracle, pyth_account)?;
+    require!(pyth_reading.publish_time >= market.last_pyth_publish_time, ErrorCode::OracleReplayed);
     let pyth_validity = validity::classify(&pyth_reading, &market.oracle, clock.slot, clock.unix_timestamp);
     if validity::accepts(action, pyth_validity) {
         return Ok(accepted(pyth_reading, pyth_validity));
@@ -61,7 +68,15 @@ pub fn read_price(
     if market.oracle.has_switchboard() {
         let sb_account = switchboard_account.ok_or(ErrorCode::MissingMarketAccounts)?;
         let sb_reading = switchboard::read(&market.oracle, sb_account)?;
-        let sb_validity = validity::classify(&sb_reading, &market.oracle, clock.slot, clock.unix_timestamp);
+        require!(sb_reading.publish_time >= market.last_switchboard_publish_time, ErrorCode::OracleReplayed);
+        let mut sb_validity = validity::classify(&sb_reading, &market.oracle, clock.slot, clock.unix_timestamp);
+        if sb_validity > OracleValidity::NonPositive
+            && market.last_oracle_price > 0
+            && relative_move(sb_reading.price.unsigned_abs(), market.last_oracle_price)
+                > market.oracle.fallback_max_divergence as u64
+        {
+            sb_validity = OracleValidity::Diverged;
+        }
         if validity::accepts(action, sb_validity) {
             return Ok(accepted(sb_reading, sb_validity));
         }
@@ -75,6 +90,7 @@ fn accepted(reading: OracleReading, validity: OracleValidity) -> AcceptedPrice {
         price: reading.price.unsigned_abs(),
         confidence: reading.confidence,
         publish_slot: reading.publish_slot,
+        publish_time: reading.publish_time,
         ema_price: reading.ema_price.max(0) as u64,
         validity,
         source: reading.source,

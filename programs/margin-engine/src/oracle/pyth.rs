@@ -152,6 +152,8 @@ mod tests {
             max_staleness_slots_trading: 1,
             max_staleness_seconds: 1,
             max_confidence_ratio: 1,
+            max_age_seconds_liquidation: 1,
+            fallback_max_divergence: 1,
         }
     }
 

@@ -10,7 +10,11 @@ use crate::state::OracleConfig;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OracleValidity {
     NonPositive,
+    /// A fallback price too far from the market's last valid price.
+    Diverged,
     TooUncertain,
+    /// Published longer ago than the hard maximum age: unusable for anything.
+    TooOld,
     /// Older than the margin staleness limit (slots or seconds).
     StaleForMargin,
     /// Fresh enough for margin, too old to take new risk on.
@@ -26,8 +30,11 @@ pub enum OracleAction {
     Trade,
     /// Funding index update.
     Funding,
-    /// Liquidation and the loss waterfall: keep defending solvency on a stale but sane price.
+    /// Liquidation and the loss waterfall: keep defending solvency on a stale but sane price
+    /// (never one older than `max_age_seconds_liquidation`).
     Liquidate,
+    /// `refresh_market`: persists TWAP, volatility and breaker state, so only a valid price.
+    Refresh,
 }
 
 pub fn classify(reading: &OracleReading, config: &OracleConfig, now_slot: u64, now_unix: i64) -> OracleValidity {
@@ -45,6 +52,11 @@ pub fn classify(reading: &OracleReading, config: &OracleConfig, now_slot: u64, n
     }
     let age_slots = now_slot.saturating_sub(reading.publish_slot);
     let age_seconds = now_unix.saturating_sub(reading.publish_time).max(0) as u64;
+    // The posted slot is the poster's choice (an old signed update can be posted now): the hard
+    // bound is on the publish time, which the signature covers.
+    if age_seconds > config.max_age_seconds_liquidation as u64 {
+        return OracleValidity::TooOld;
+    }
     if age_slots > config.max_staleness_slots_margin as u64 || age_seconds > config.max_staleness_seconds as u64 {
         return OracleValidity::StaleForMargin;
     }
@@ -57,7 +69,7 @@ pub fn classify(reading: &OracleReading, config: &OracleConfig, now_slot: u64, n
 pub fn accepts(action: OracleAction, validity: OracleValidity) -> bool {
     use OracleValidity::*;
     match action {
-        OracleAction::Withdraw | OracleAction::Trade => validity == Valid,
+        OracleAction::Withdraw | OracleAction::Trade | OracleAction::Refresh => validity == Valid,
         OracleAction::Funding => matches!(validity, Valid | StaleForTrading),
         OracleAction::Liquidate => matches!(validity, Valid | StaleForTrading | StaleForMargin),
     }
@@ -67,6 +79,8 @@ pub fn accepts(action: OracleAction, validity: OracleValidity) -> bool {
 pub fn rejection_error(validity: OracleValidity) -> ErrorCode {
     match validity {
         OracleValidity::NonPositive => ErrorCode::OracleNonPositive,
+        OracleValidity::Diverged => ErrorCode::OracleFallbackDiverged,
+        OracleValidity::TooOld => ErrorCode::OracleTooOld,
         OracleValidity::TooUncertain => ErrorCode::OracleTooUncertain,
         OracleValidity::StaleForMargin => ErrorCode::OracleStaleForMargin,
         OracleValidity::StaleForTrading | OracleValidity::Valid => ErrorCode::OracleStaleForTrading,
@@ -87,6 +101,8 @@ mod tests {
             max_staleness_slots_trading: 10,
             max_staleness_seconds: 60,
             max_confidence_ratio: 20_000, // 2%
+            max_age_seconds_liquidation: 300,
+            fallback_max_divergence: 200_000,
         }
     }
 
@@ -113,6 +129,9 @@ mod tests {
         assert_eq!(classify(&reading(1_000_000, 0, 100, 100), &c, 111, 100), OracleValidity::StaleForTrading);
         assert_eq!(classify(&reading(1_000_000, 0, 100, 100), &c, 221, 100), OracleValidity::StaleForMargin);
         assert_eq!(classify(&reading(1_000_000, 0, 100, 100), &c, 100, 161), OracleValidity::StaleForMargin);
+        // Past the hard age on its publish time, however fresh its posted slot.
+        assert_eq!(classify(&reading(1_000_000, 0, 100, 100), &c, 100, 400), OracleValidity::StaleForMargin);
+        assert_eq!(classify(&reading(1_000_000, 0, 100, 100), &c, 100, 401), OracleValidity::TooOld);
         // A publish time in the future is not "negative age".
         assert_eq!(classify(&reading(1_000_000, 0, 100, 200), &c, 100, 100), OracleValidity::Valid);
     }
@@ -120,8 +139,14 @@ mod tests {
     #[test]
     fn action_table() {
         use OracleValidity::*;
-        for v in [NonPositive, TooUncertain] {
-            for a in [OracleAction::Withdraw, OracleAction::Trade, OracleAction::Funding, OracleAction::Liquidate] {
+        for v in [NonPositive, Diverged, TooUncertain, TooOld] {
+            for a in [
+                OracleAction::Withdraw,
+                OracleAction::Trade,
+                OracleAction::Funding,
+                OracleAction::Liquidate,
+                OracleAction::Refresh,
+            ] {
                 assert!(!accepts(a, v));
             }
         }
@@ -131,5 +156,7 @@ mod tests {
         assert!(!accepts(OracleAction::Withdraw, StaleForTrading));
         assert!(!accepts(OracleAction::Trade, StaleForTrading));
         assert!(accepts(OracleAction::Withdraw, Valid));
+        assert!(!accepts(OracleAction::Refresh, StaleForTrading));
+        assert!(accepts(OracleAction::Refresh, Valid));
     }
 }

@@ -9,6 +9,9 @@ pub struct InsuranceStake {
     pub unstake_shares: u64,
     pub unstake_value: u64,
     pub unstake_request_slot: u64,
+    /// Last slot shares were added: they cannot be requested for unstaking for one cooldown, so
+    /// staking just before a fee inflow means underwriting the fund for two cooldowns.
+    pub last_stake_slot: u64,
     pub bump: u8,
     pub _padding: [u8; 7],
 }

@@ -93,10 +93,18 @@ pub struct MarginAccount {
     pub positions: [PerpPosition; MAX_POSITIONS],
     pub orders: [Order; MAX_ORDERS],
     pub next_order_id: u64,
+    /// Positive PnL realised within the bad-debt window, and when it was last added to: it
+    /// cannot be withdrawn until `BAD_DEBT_WITHDRAW_GATE_SLOTS` have passed (ADL and socialised
+    /// losses could not reach it any more once the position is closed).
+    pub locked_profit: u64,
+    pub locked_profit_slot: u64,
     pub sub_account_id: u16,
     pub flags: u8,
     pub bump: u8,
-    pub _padding: [u8; 4],
+    /// While BANKRUPT: the market the loss is attributed to (the held market with the largest
+    /// unrealised loss); the waterfall draws and socialises only there.
+    pub loss_market_index: u16,
+    pub _padding: [u8; 2],
 }
 
 impl MarginAccount {
@@ -131,6 +139,24 @@ impl MarginAccount {
 
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Realised profit still inside its lock at `slot`.
+    pub fn locked_profit_at(&self, slot: u64) -> u64 {
+        if slot < self.locked_profit_slot.saturating_add(crate::constants::BAD_DEBT_WITHDRAW_GATE_SLOTS) {
+            self.locked_profit
+        } else {
+            0
+        }
+    }
+
+    /// Locks newly realised profit; a lock still running is extended to cover it too.
+    pub fn lock_profit(&mut self, realized_pnl: i64, slot: u64) {
+        if realized_pnl <= 0 {
+            return;
+        }
+        self.locked_profit = self.locked_profit_at(slot).saturating_add(realized_pnl.unsigned_abs());
+        self.locked_profit_slot = slot;
     }
 
     pub fn can_trade(&self, signer: &Pubkey) -> bool {

@@ -21,6 +21,12 @@ pub struct OracleConfig {
     pub max_staleness_seconds: u32,
     /// Confidence interval / price limit, ppm.
     pub max_confidence_ratio: u32,
+    /// Hard maximum age of a price for any action, liquidation included, measured on the
+    /// publish time (the posted slot is chosen by whoever posts the update).
+    pub max_age_seconds_liquidation: u32,
+    /// The fallback (Switchboard) price is refused when it is further than this (ppm) from the
+    /// market's last valid price: it has no EMA of its own to be checked against.
+    pub fallback_max_divergence: u32,
 }
 
 /// Risk parameters of a market, ppm unless stated.
@@ -234,6 +240,10 @@ impl OracleConfig {
                 && self.max_staleness_seconds <= MAX_STALENESS_SECONDS
                 && self.max_confidence_ratio > 0
                 && self.max_confidence_ratio <= MAX_CONFIDENCE_RATIO
+                && self.max_age_seconds_liquidation >= self.max_staleness_seconds
+                && self.max_age_seconds_liquidation <= MAX_LIQUIDATION_PRICE_AGE_SECONDS
+                && self.fallback_max_divergence > 0
+                && self.fallback_max_divergence <= MAX_BREAKER_BAND
                 && self.pyth_feed_id != [0u8; 32],
             ErrorCode::MarketParamOutOfBounds
         );
@@ -264,9 +274,17 @@ pub struct Market {
     /// Open interest, base units, per side. Long == short whenever trades are matched.
     pub open_interest_long: u64,
     pub open_interest_short: u64,
-    /// Last price accepted from an oracle by any instruction, and when.
+    /// Last valid price accepted from an oracle by any instruction, and when.
     pub last_oracle_price: u64,
     pub last_oracle_slot: u64,
+    /// Newest publish time accepted from each source: nothing older is ever accepted again
+    /// (replay protection; Pyth updates can be posted by anyone, historical ones included).
+    pub last_pyth_publish_time: i64,
+    pub last_switchboard_publish_time: i64,
+    /// Growth-limited price (Mango's stable price) that positive PnL is valued at in initial
+    /// health, so a pump cannot be withdrawn or levered against at once; see `math::stable_price`.
+    pub stable_price: u64,
+    pub stable_price_slot: u64,
     /// Time-weighted averages over one funding period: of oracle prices and of fill prices.
     pub oracle_twap: u64,
     pub oracle_twap_slot: u64,

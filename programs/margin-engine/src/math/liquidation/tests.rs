@@ -95,7 +95,7 @@ proptest! {
         let price = if long { entry - entry * move_bps / 10_000 } else { entry + entry * move_bps / 10_000 };
         let params = MarginParams { initial_margin_ratio: 100_000, maintenance_margin_ratio: 50_000, size_premium_factor: 0, pnl_initial_haircut: 0, liquidation_buffer: 20_000, initial_multiplier: 0, maintenance_multiplier: 0, initial_addon: 0 };
         let quote = -(crate::math::margin::base_value_down(base, entry).unwrap() as i64);
-        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: 0, open_bids: 0, open_asks: 0, price, params };
+        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: 0, open_bids: 0, open_asks: 0, price, params, stable_price: 0 };
         // Collateral such that equity is a share of the maintenance requirement: liquidatable, solvent.
         let bare = compute_health(0, &[pos]).unwrap();
         let collateral = (bare.maintenance_requirement * equity_share as u128 / 1_000) as i64 - bare.unrealized_pnl as i64;

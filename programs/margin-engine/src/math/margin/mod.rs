@@ -5,6 +5,7 @@
 //! size premium that grows with sqrt(position size), capped at 100%. For initial health a
 //! positive contribution is haircut, so an account cannot lever up on paper gains; haircutting the
 //! contribution (not the PnL) keeps health monotone in price for any haircut.
+//! Initial health takes each position's PnL at the worse of the oracle and the stable price.
 //! Everything rounds against the account: PnL down, requirements up.
 use super::fixed::{isqrt_u128, mul_div_u64_route, mul_div_i128, mul_div_u128, u128_to_i128, Rounding};
 use super::MathResult;
@@ -57,6 +58,9 @@ pub struct PositionRisk {
     pub open_asks: u64,
     /// Oracle price, quote native units per whole base unit.
     pub price: u64,
+    /// Growth-limited price (`math::stable_price`; 0 = the oracle price): initial health takes
+    /// the PnL at whichever of the two prices is worse for the account.
+    pub stable_price: u64,
     pub params: MarginParams,
 }
 
@@ -145,6 +149,16 @@ pub fn unrealized_pnl(pos: &PositionRisk) -> MathResult<i128> {
         .checked_add(pos.quote_amount as i128)
         .and_then(|v| v.checked_add(pos.unsettled_funding as i128))
         .ok_or(ErrorCode::MathOverflow)
+}
+
+/// The PnL initial health counts: the lesser of the PnL at the oracle (`pnl`) and at the stable
+/// price, so a gain counts only as fast as the stable price follows and a loss counts at once.
+pub fn initial_pnl(pos: &PositionRisk, pnl: i128) -> MathResult<i128> {
+    if pos.stable_price == 0 || pos.stable_price == pos.price {
+        return Ok(pnl);
+    }
+    let at_stable = unrealized_pnl(&PositionRisk { price: pos.stable_price, ..*pos })?;
+    Ok(pnl.min(at_stable))
 }
 
 /// Margin requirement of one position, rounded up. Initial margin covers open orders (worst
@@ -265,7 +279,15 @@ fn compute_health_64(collateral: i64, positions: &[PositionRisk]) -> Option<Heal
             .checked_add(pos.unsettled_funding)?;
         let (initial_req, maint_req, liq_req) = requirements_64(pos)?;
         let maint_contribution = pnl.checked_sub(i64::try_from(maint_req).ok()?)?;
-        let mut initial_contribution = pnl.checked_sub(i64::try_from(initial_req).ok()?)?;
+        let initial_pnl = if pos.stable_price == 0 || pos.stable_price == pos.price {
+            pnl
+        } else {
+            let at_stable = base_value_down_64(pos.base_amount, pos.stable_price)?
+                .checked_add(pos.quote_amount)?
+                .checked_add(pos.unsettled_funding)?;
+            pnl.min(at_stable)
+        };
+        let mut initial_contribution = initial_pnl.checked_sub(i64::try_from(initial_req).ok()?)?;
         if initial_contribution > 0 {
             let kept = RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64;
             initial_contribution =
@@ -313,7 +335,9 @@ fn compute_health_128(collateral: i64, positions: &[PositionRisk]) -> MathResult
         let (initial_req, maint_req, liq_req) = requirements(pos)?;
 
         let maint_contribution = pnl.checked_sub(u128_to_i128(maint_req)?).ok_or(ErrorCode::MathOverflow)?;
-        let mut initial_contribution = pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
+        let initial_pnl = initial_pnl(pos, pnl)?;
+        let mut initial_contribution =
+            initial_pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
         if initial_contribution > 0 {
             let kept = (RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64) as i128;
             initial_contribution =

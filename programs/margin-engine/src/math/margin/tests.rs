@@ -25,7 +25,7 @@ fn long(base: i64, entry_price: u64, price: u64) -> PositionRisk {
         open_bids: 0,
         open_asks: 0,
         price,
-        params: params(),
+        params: params(), stable_price: 0,
     }
 }
 
@@ -58,7 +58,7 @@ fn short_gains_when_price_falls() {
         open_bids: 0,
         open_asks: 0,
         price: 80_000_000,
-        params: params(),
+        params: params(), stable_price: 0,
     };
     let r = compute_health(0, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, 39_000_000);
@@ -112,7 +112,7 @@ fn rounding_is_against_the_account() {
         open_bids: 0,
         open_asks: 0,
         price: 1,
-        params: params(),
+        params: params(), stable_price: 0,
     };
     let r = compute_health(10, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, -1);
@@ -125,7 +125,7 @@ fn rounding_is_against_the_account() {
         open_bids: 0,
         open_asks: 0,
         price: 1,
-        params: params(),
+        params: params(), stable_price: 0,
     };
     assert_eq!(unrealized_pnl(&short).unwrap(), -1);
 }
@@ -160,7 +160,7 @@ fn arb_position() -> impl Strategy<Value = PositionRisk> {
             open_bids: 0,
             open_asks: 0,
             price,
-            params,
+            params, stable_price: 0,
         })
 }
 
@@ -213,7 +213,7 @@ proptest! {
     #[test]
     fn extreme_inputs_never_panic(collateral in any::<i64>(), base in any::<i64>(), quote in any::<i64>(), funding in any::<i64>(), price in any::<u64>(), params in arb_params()) {
         // Must return a value or MathOverflow, never panic or wrap.
-        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: funding, open_bids: base.unsigned_abs() / 3, open_asks: quote.unsigned_abs() / 5, price, params };
+        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: funding, open_bids: base.unsigned_abs() / 3, open_asks: quote.unsigned_abs() / 5, price, params, stable_price: 0 };
         let _ = compute_health(collateral, &[pos; 8]);
     }
 }
@@ -257,7 +257,7 @@ fn health_64_takes_realistic_accounts_and_declines_huge_ones() {
         liquidation_buffer: 20_000,
         ..MarginParams::default()
     };
-    let pos = PositionRisk { base_amount: 100 * ONE_BASE, quote_amount: -10_000_000_000, unsettled_funding: -5, open_bids: ONE_BASE as u64, open_asks: 0, price: 101_000_000, params };
+    let pos = PositionRisk { base_amount: 100 * ONE_BASE, quote_amount: -10_000_000_000, unsettled_funding: -5, open_bids: ONE_BASE as u64, open_asks: 0, price: 101_000_000, params, stable_price: 0 };
     let fast = compute_health_64(1_000_000_000, &[pos, pos]).expect("fits 64 bits");
     assert_eq!(Ok(fast), compute_health_128(1_000_000_000, &[pos, pos]));
     let huge = PositionRisk { base_amount: i64::MAX, price: u64::MAX, ..pos };
