@@ -3,13 +3,13 @@
 //! failure on one account is logged and never stops the tick.
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
-use margin_engine::controller::liquidation::LiquidationOutcome;
-use margin_engine::error::ErrorCode;
-use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
-use margin_engine::state::{order_side, MarginAccount};
 use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::bankruptcy::loss_market;
+use margin_engine::controller::liquidation::LiquidationOutcome;
+use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
+use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
+use margin_engine::state::{order_side, MarginAccount};
 use margin_engine_sdk::analytics::liquidation_preview;
 use margin_engine_sdk::chain::{Chain, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill, MarketOracles};

@@ -2,9 +2,9 @@
 //! accounts: oracle prices, health, liquidation price, liquidation preview, ADL score, tomorrow's
 //! volatility margin.
 use anchor_lang::AccountDeserialize;
+use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::liquidation::{plan, LiquidationPlan};
 use margin_engine::health::{account_health, MarketSnapshot, PriceCache};
-use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::math::margin::HealthReport;
 use margin_engine::math::volatility::{project, VolState};
 use margin_engine::oracle::pyth::reading_from_update;

@@ -30,7 +30,11 @@ pub fn margin_account(owner: &Pubkey, sub_account_id: u16) -> Pubkey {
 /// The program's ProgramData account (upgradeable loader): `initialize_exchange` checks that its
 /// upgrade authority pays.
 pub fn program_data() -> Pubkey {
-    Pubkey::find_program_address(&[margin_engine::ID.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
+    Pubkey::find_program_address(
+        &[margin_engine::ID.as_ref()],
+        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+    )
+    .0
 }
 
 /// The bytes of an upgradeable loader `ProgramData` header with `upgrade_authority` (bincode:

@@ -58,7 +58,14 @@ impl Preset {
                 ..no_breaker
             },
             Preset::DriftLike => no_breaker,
-            Preset::Full => RiskParams { vol_max_multiplier: 3_000_000, stressed_initial_addon: 50_000, ..base },
+            // The engine's shipped defaults (migrations/exchange.example.toml): 10% haircut on
+            // positive PnL in initial health as well.
+            Preset::Full => RiskParams {
+                vol_max_multiplier: 3_000_000,
+                stressed_initial_addon: 50_000,
+                pnl_initial_haircut: 100_000,
+                ..base
+            },
         }
     }
 

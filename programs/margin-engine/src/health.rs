@@ -37,7 +37,12 @@ pub struct MarketSnapshot {
 impl MarketSnapshot {
     /// Snapshot at a hypothetical price (previews): the stored stable price and stored modes.
     pub fn new(market: &Market, price: u64) -> Self {
-        let stable = crate::math::stable_price::follow(market.stable_price, market.stable_price_slot, price, market.stable_price_slot);
+        let stable = crate::math::stable_price::follow(
+            market.stable_price,
+            market.stable_price_slot,
+            price,
+            market.stable_price_slot,
+        );
         Self::with_mode(market, price, stable, market.manual_mode(market.last_oracle_slot).max(market.breaker_status))
     }
 

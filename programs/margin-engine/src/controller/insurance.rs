@@ -73,8 +73,13 @@ pub fn closing_fees(account: &MarginAccount, prices: &PriceCache) -> Result<u64>
 
 /// The keeper's bounty for resolving a bankruptcy of `deficit`: a tenth of it, at most $1.
 pub fn resolve_bounty(deficit: u64) -> Result<u64> {
-    Ok(u128_to_u64(mul_div_u128(deficit as u128, RESOLVE_BANKRUPTCY_BOUNTY_SHARE as u128, RATIO_PRECISION as u128, Rounding::Down)?)?
-        .min(RESOLVE_BANKRUPTCY_BOUNTY))
+    Ok(u128_to_u64(mul_div_u128(
+        deficit as u128,
+        RESOLVE_BANKRUPTCY_BOUNTY_SHARE as u128,
+        RATIO_PRECISION as u128,
+        Rounding::Down,
+    )?)?
+    .min(RESOLVE_BANKRUPTCY_BOUNTY))
 }
 
 /// ADL and socialisation are only for what the fund cannot pay: not even a bounty's worth.

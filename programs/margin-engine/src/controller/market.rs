@@ -7,8 +7,8 @@ use anchor_lang::prelude::*;
 use crate::events::{BreakerReset, BreakerTripped, RegimeChanged};
 use crate::math::breaker::{implied_status, step, Transition};
 use crate::math::funding::update_twap;
-use crate::math::volatility;
 use crate::math::stable_price;
+use crate::math::volatility;
 use crate::oracle::{AcceptedPrice, OracleSource, OracleValidity};
 use crate::state::Market;
 

@@ -102,9 +102,29 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
 
         let take = position.base_amount.unsigned_abs().min(remaining);
         if target_base > 0 {
-            transfer_base(&mut candidate, slot, &mut target, target_slot, &mut market, &mut exchange, take, adl_price, clock.slot)?;
+            transfer_base(
+                &mut candidate,
+                slot,
+                &mut target,
+                target_slot,
+                &mut market,
+                &mut exchange,
+                take,
+                adl_price,
+                clock.slot,
+            )?;
         } else {
-            transfer_base(&mut target, target_slot, &mut candidate, slot, &mut market, &mut exchange, take, adl_price, clock.slot)?;
+            transfer_base(
+                &mut target,
+                target_slot,
+                &mut candidate,
+                slot,
+                &mut market,
+                &mut exchange,
+                take,
+                adl_price,
+                clock.slot,
+            )?;
         }
         remaining -= take;
         market.adl_base_total = market.adl_base_total.checked_add(take).ok_or(ErrorCode::MathOverflow)?;

@@ -22,10 +22,7 @@ pub struct CreateMarginAccount<'info> {
 }
 
 pub fn handle_create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
-    require!(
-        !ctx.accounts.exchange.load()?.is_paused(gates::CREATE_MARGIN_ACCOUNT),
-        ErrorCode::OperationPaused
-    );
+    require!(!ctx.accounts.exchange.load()?.is_paused(gates::CREATE_MARGIN_ACCOUNT), ErrorCode::OperationPaused);
     let mut account = ctx.accounts.margin_account.load_init()?;
     account.owner = ctx.accounts.owner.key();
     account.sub_account_id = sub_account_id;

@@ -10,10 +10,10 @@ use crate::error::ErrorCode;
 use crate::events::OrderFilled;
 use crate::health::{account_health, require_no_halted_exposure, MarketSnapshot, PriceCache};
 use crate::instructions::gates;
-use crate::math::fixed::{mul_div_u128, Rounding};
-use crate::math::margin::{notional_up, HealthReport};
 use crate::math::breaker::{HALTED, NORMAL};
+use crate::math::fixed::{mul_div_u128, Rounding};
 use crate::math::funding::update_mark_twap;
+use crate::math::margin::{notional_up, HealthReport};
 use crate::math::position::is_risk_reducing;
 use crate::math::trading::{crosses, fee, split_fee, within_band};
 use crate::oracle::{self, OracleAction};
@@ -100,9 +100,29 @@ pub fn handle_fill_orders<'info>(
 
     let open_interest_before = market.open_interest_long;
     let transfer = if taker_buys {
-        transfer_base(&mut taker, taker_pos, &mut maker, maker_pos, &mut market, &mut exchange, base, price, clock.slot)?
+        transfer_base(
+            &mut taker,
+            taker_pos,
+            &mut maker,
+            maker_pos,
+            &mut market,
+            &mut exchange,
+            base,
+            price,
+            clock.slot,
+        )?
     } else {
-        transfer_base(&mut maker, maker_pos, &mut taker, taker_pos, &mut market, &mut exchange, base, price, clock.slot)?
+        transfer_base(
+            &mut maker,
+            maker_pos,
+            &mut taker,
+            taker_pos,
+            &mut market,
+            &mut exchange,
+            base,
+            price,
+            clock.slot,
+        )?
     };
     let (taker_fill, maker_fill) =
         if taker_buys { (transfer.buyer, transfer.seller) } else { (transfer.seller, transfer.buyer) };
@@ -172,7 +192,11 @@ pub fn handle_fill_orders<'info>(
     drop(market);
     if filler_reward > 0 {
         let mut filler = accounts.filler_account.load_mut()?;
-        adjust_collateral(&mut filler, &mut exchange, i64::try_from(filler_reward).map_err(|_| ErrorCode::MathOverflow)?)?;
+        adjust_collateral(
+            &mut filler,
+            &mut exchange,
+            i64::try_from(filler_reward).map_err(|_| ErrorCode::MathOverflow)?,
+        )?;
     }
     drop(exchange);
     transfer_from_vault(

@@ -2,10 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::Token;
 
 use crate::constants::*;
+use crate::controller::bankruptcy::{loss_market, mark_bankrupt};
 use crate::controller::liquidation::{plan, LiquidationOutcome};
 use crate::controller::market::on_price;
 use crate::controller::orders::cancel_orders;
-use crate::controller::bankruptcy::{loss_market, mark_bankrupt};
 use crate::controller::position::{adjust_collateral, transfer_base};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
@@ -105,9 +105,29 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     let target_slot = target.position_index(market.market_index).ok_or(ErrorCode::NoPositionInMarket)?;
     let liq_slot = liquidator.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
     let transfer = if position_base > 0 {
-        transfer_base(&mut liquidator, liq_slot, &mut target, target_slot, &mut market, &mut exchange, step.base, price, clock.slot)?
+        transfer_base(
+            &mut liquidator,
+            liq_slot,
+            &mut target,
+            target_slot,
+            &mut market,
+            &mut exchange,
+            step.base,
+            price,
+            clock.slot,
+        )?
     } else {
-        transfer_base(&mut target, target_slot, &mut liquidator, liq_slot, &mut market, &mut exchange, step.base, price, clock.slot)?
+        transfer_base(
+            &mut target,
+            target_slot,
+            &mut liquidator,
+            liq_slot,
+            &mut market,
+            &mut exchange,
+            step.base,
+            price,
+            clock.slot,
+        )?
     };
     let liquidator_fill = if position_base > 0 { transfer.buyer } else { transfer.seller };
     let fees = step.liquidator_fee.checked_add(step.insurance_fee).ok_or(ErrorCode::MathOverflow)?;

@@ -3,7 +3,9 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
 use crate::controller::bankruptcy::{clear_bankrupt, loss_market};
-use crate::controller::insurance::{available_for, closing_fees, record_draw, resolve_bounty, trip_drawdown_if_exceeded};
+use crate::controller::insurance::{
+    available_for, closing_fees, record_draw, resolve_bounty, trip_drawdown_if_exceeded,
+};
 use crate::controller::market::on_price;
 use crate::controller::position::adjust_collateral;
 use crate::controller::vault::transfer_from_vault;
@@ -111,13 +113,6 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         bump,
         total,
     )?;
-    emit!(BankruptcyResolved {
-        target: accounts.target.key(),
-        market_index,
-        deficit,
-        covered,
-        bounty,
-        fully_covered,
-    });
+    emit!(BankruptcyResolved { target: accounts.target.key(), market_index, deficit, covered, bounty, fully_covered });
     Ok(())
 }

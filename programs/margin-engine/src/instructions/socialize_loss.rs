@@ -4,11 +4,11 @@ use anchor_spl::token::TokenAccount;
 use crate::constants::*;
 use crate::controller::bankruptcy::clear_bankrupt;
 use crate::controller::insurance::require_fund_exhausted;
-use crate::instructions::gates;
 use crate::controller::orders::cancel_orders;
 use crate::controller::position::adjust_collateral;
 use crate::error::ErrorCode;
 use crate::events::LossSocialized;
+use crate::instructions::gates;
 use crate::math::adl::socialized_loss_index_delta;
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 

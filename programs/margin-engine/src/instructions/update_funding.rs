@@ -4,10 +4,10 @@ use crate::constants::*;
 use crate::controller::market::{effective_mode, on_price};
 use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
+use crate::instructions::gates;
 use crate::math::breaker::HALTED;
 use crate::math::funding::{funding_payment, index_delta, update_twap};
 use crate::oracle::{self, OracleAction};
-use crate::instructions::gates;
 use crate::state::{Exchange, Market};
 
 /// Permissionless, at most once per funding period per market: longs pay shorts the clamped
@@ -39,7 +39,8 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     // The quiet interval since the last fill counts at the oracle TWAP (no trade, no premium),
     // as `update_mark_twap` does on the next fill: a premium decays rather than persists.
     if market.mark_twap != 0 {
-        market.mark_twap = update_twap(market.mark_twap, market.mark_twap_slot, market.oracle_twap, clock.slot, period)?;
+        market.mark_twap =
+            update_twap(market.mark_twap, market.mark_twap_slot, market.oracle_twap, clock.slot, period)?;
         market.mark_twap_slot = clock.slot;
     }
 

@@ -44,7 +44,10 @@ pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleRe
     // feed_id 32, price 8, conf 8, exponent 4, publish_time 8, prev_publish_time 8, ema_price 8,
     // ema_conf 8, then posted_slot 8.
     require!(data.len() >= message + 92, ErrorCode::OracleUndecodable);
-    require!(crate::math::fixed::bytes32_eq(&data[message..message + 32], &config.pyth_feed_id), ErrorCode::OracleFeedMismatch);
+    require!(
+        crate::math::fixed::bytes32_eq(&data[message..message + 32], &config.pyth_feed_id),
+        ErrorCode::OracleFeedMismatch
+    );
     require!(tag == TAG_FULL, ErrorCode::OracleNotFullyVerified);
     let price = le_i64(data, message + 32);
     let conf = le_i64(data, message + 40) as u64;

@@ -43,9 +43,15 @@ pub fn classify(reading: &OracleReading, config: &OracleConfig, now_slot: u64, n
     }
     // conf / price > limit  <=>  conf × 1e6 > limit × price (u128: no overflow, no rounding).
     let price = reading.price as u64; // > 0 here
-    let too_uncertain = match (reading.confidence.checked_mul(RATIO_PRECISION), (config.max_confidence_ratio as u64).checked_mul(price)) {
+    let too_uncertain = match (
+        reading.confidence.checked_mul(RATIO_PRECISION),
+        (config.max_confidence_ratio as u64).checked_mul(price),
+    ) {
         (Some(lhs), Some(rhs)) => lhs > rhs,
-        _ => (reading.confidence as u128) * (RATIO_PRECISION as u128) > (config.max_confidence_ratio as u128) * (price as u128),
+        _ => {
+            (reading.confidence as u128) * (RATIO_PRECISION as u128)
+                > (config.max_confidence_ratio as u128) * (price as u128)
+        }
     };
     if too_uncertain {
         return OracleValidity::TooUncertain;

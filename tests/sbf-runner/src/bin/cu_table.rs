@@ -189,6 +189,8 @@ fn basics(dir: &Path, r: &mut Report) {
     r.record(&env, "open_insurance_stake", "");
     let _ = env.send(ix::stake_insurance(staker.owner, staker.token_account, 1_000 * USDC), &[&staker.keypair]);
     r.record(&env, "stake_insurance", "token CPI");
+    // Fresh shares warm up for one cooldown before they can be requested.
+    env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
     let _ = env.send(ix::request_unstake(staker.owner, 400 * USDC), &[&staker.keypair]);
     r.record(&env, "request_unstake", "");
     env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
@@ -392,7 +394,9 @@ fn positions(dir: &Path, n: usize, r: &mut Report) -> Option<LiquidateTx> {
     next_slot(&mut env, P80);
     let _ = env.liquidate(&liquidator, &target, 0, u64::MAX);
     r.record(&env, "liquidate", format!("{n} position(s): target bankrupt (flagged)"));
-    let _ = env.resolve_bankruptcy(&keeper, &target, 0);
+    // The fund pays against the market the loss is attributed to.
+    let loss_market = env.margin_account(target.margin_account).loss_market_index;
+    let _ = env.resolve_bankruptcy(&keeper, &target, loss_market);
     r.scale(&env, "resolve_bankruptcy", n, "insurance fund covers the deficit");
     env.assert_conservation();
     Some(LiquidateTx { bytes, accounts })

@@ -7,7 +7,7 @@
 //! contribution (not the PnL) keeps health monotone in price for any haircut.
 //! Initial health takes each position's PnL at the worse of the oracle and the stable price.
 //! Everything rounds against the account: PnL down, requirements up.
-use super::fixed::{isqrt_u128, mul_div_u64_route, mul_div_i128, mul_div_u128, u128_to_i128, Rounding};
+use super::fixed::{isqrt_u128, mul_div_i128, mul_div_u128, mul_div_u64_route, u128_to_i128, Rounding};
 use super::MathResult;
 use crate::constants::{BASE_PRECISION, RATIO_PRECISION};
 use crate::error::ErrorCode;
@@ -222,7 +222,13 @@ fn mul_div_64(a: u64, b: u64, d: u64, up: bool) -> Option<u64> {
 fn base_value_down_64(base: i64, price: u64) -> Option<i64> {
     let (q, exact) = mul_div_u64_route(base.unsigned_abs(), price, BASE_PRECISION)?;
     let q = i64::try_from(q).ok()?;
-    Some(if base >= 0 { q } else if exact { -q } else { -q - 1 })
+    Some(if base >= 0 {
+        q
+    } else if exact {
+        -q
+    } else {
+        -q - 1
+    })
 }
 
 fn size_premium_64(base_abs: u64, factor: u32) -> Option<u64> {
@@ -340,8 +346,7 @@ fn compute_health_128(collateral: i64, positions: &[PositionRisk]) -> MathResult
             initial_pnl.checked_sub(u128_to_i128(initial_req)?).ok_or(ErrorCode::MathOverflow)?;
         if initial_contribution > 0 {
             let kept = (RATIO_PRECISION - pos.params.pnl_initial_haircut.min(RATIO_PRECISION as u32) as u64) as i128;
-            initial_contribution =
-                mul_div_i128(initial_contribution, kept, RATIO_PRECISION as i128, Rounding::Down)?;
+            initial_contribution = mul_div_i128(initial_contribution, kept, RATIO_PRECISION as i128, Rounding::Down)?;
         }
 
         report.unrealized_pnl = report.unrealized_pnl.checked_add(pnl).ok_or(ErrorCode::MathOverflow)?;

@@ -25,7 +25,8 @@ fn long(base: i64, entry_price: u64, price: u64) -> PositionRisk {
         open_bids: 0,
         open_asks: 0,
         price,
-        params: params(), stable_price: 0,
+        params: params(),
+        stable_price: 0,
     }
 }
 
@@ -58,7 +59,8 @@ fn short_gains_when_price_falls() {
         open_bids: 0,
         open_asks: 0,
         price: 80_000_000,
-        params: params(), stable_price: 0,
+        params: params(),
+        stable_price: 0,
     };
     let r = compute_health(0, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, 39_000_000);
@@ -112,7 +114,8 @@ fn rounding_is_against_the_account() {
         open_bids: 0,
         open_asks: 0,
         price: 1,
-        params: params(), stable_price: 0,
+        params: params(),
+        stable_price: 0,
     };
     let r = compute_health(10, &[pos]).unwrap();
     assert_eq!(r.unrealized_pnl, -1);
@@ -125,7 +128,8 @@ fn rounding_is_against_the_account() {
         open_bids: 0,
         open_asks: 0,
         price: 1,
-        params: params(), stable_price: 0,
+        params: params(),
+        stable_price: 0,
     };
     assert_eq!(unrealized_pnl(&short).unwrap(), -1);
 }
@@ -160,7 +164,8 @@ fn arb_position() -> impl Strategy<Value = PositionRisk> {
             open_bids: 0,
             open_asks: 0,
             price,
-            params, stable_price: 0,
+            params,
+            stable_price: 0,
         })
 }
 
@@ -219,8 +224,9 @@ proptest! {
 }
 
 fn arb_position_with_orders() -> impl Strategy<Value = PositionRisk> {
-    (arb_position(), 0u64..1_000_000 * ONE_BASE as u64, 0u64..1_000_000 * ONE_BASE as u64, any::<bool>())
-        .prop_map(|(pos, bids, asks, orders)| if orders { PositionRisk { open_bids: bids, open_asks: asks, ..pos } } else { pos })
+    (arb_position(), 0u64..1_000_000 * ONE_BASE as u64, 0u64..1_000_000 * ONE_BASE as u64, any::<bool>()).prop_map(
+        |(pos, bids, asks, orders)| if orders { PositionRisk { open_bids: bids, open_asks: asks, ..pos } } else { pos },
+    )
 }
 
 proptest! {
@@ -257,7 +263,16 @@ fn health_64_takes_realistic_accounts_and_declines_huge_ones() {
         liquidation_buffer: 20_000,
         ..MarginParams::default()
     };
-    let pos = PositionRisk { base_amount: 100 * ONE_BASE, quote_amount: -10_000_000_000, unsettled_funding: -5, open_bids: ONE_BASE as u64, open_asks: 0, price: 101_000_000, params, stable_price: 0 };
+    let pos = PositionRisk {
+        base_amount: 100 * ONE_BASE,
+        quote_amount: -10_000_000_000,
+        unsettled_funding: -5,
+        open_bids: ONE_BASE as u64,
+        open_asks: 0,
+        price: 101_000_000,
+        params,
+        stable_price: 0,
+    };
     let fast = compute_health_64(1_000_000_000, &[pos, pos]).expect("fits 64 bits");
     assert_eq!(Ok(fast), compute_health_128(1_000_000_000, &[pos, pos]));
     let huge = PositionRisk { base_amount: i64::MAX, price: u64::MAX, ..pos };

@@ -4,6 +4,7 @@
 //! jumped (a thin market pumped through its own oracle, Mango Oct 2022) cannot be withdrawn or
 //! levered against at full value until the move has lasted; losses always count at once.
 use crate::constants::{RATIO_PRECISION, STABLE_PRICE_GROWTH_PER_SLOT};
+use crate::math::fixed::mul_div_u64_route;
 
 /// The stable price at `slot` for an oracle price `oracle`, from the one stored at `stable_slot`.
 /// An unset stable price (0) starts at the oracle.
@@ -11,9 +12,17 @@ pub fn follow(stable: u64, stable_slot: u64, oracle: u64, slot: u64) -> u64 {
     if stable == 0 {
         return oracle;
     }
-    let elapsed = slot.saturating_sub(stable_slot) as u128;
-    let max_move = (stable as u128 * STABLE_PRICE_GROWTH_PER_SLOT as u128 * elapsed / RATIO_PRECISION as u128)
-        .min(stable as u128) as u64;
+    if oracle == stable {
+        return stable;
+    }
+    // Growth × elapsed in ppm, capped at 100% (the move never exceeds the stable price itself),
+    // then one 64-bit-route multiplication: this runs for every market of every health check.
+    let elapsed = slot.saturating_sub(stable_slot);
+    let share = elapsed.saturating_mul(STABLE_PRICE_GROWTH_PER_SLOT).min(RATIO_PRECISION);
+    let max_move = match mul_div_u64_route(stable, share, RATIO_PRECISION) {
+        Some((q, _)) => q as u64,
+        None => (stable as u128 * share as u128 / RATIO_PRECISION as u128) as u64,
+    };
     oracle.clamp(stable - max_move, stable.saturating_add(max_move))
 }
 
