@@ -13,10 +13,10 @@ use crate::math::adl::socialized_loss_index_delta;
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, last rung: a bankrupt account with no position left and negative collateral,
-/// which the fund cannot cover, has its loss spread over the open interest of `market`, the
-/// market the loss is attributed to, through the
-/// cumulative funding indexes (Drift's method): longs and shorts each pay the same amount per
-/// base, settled lazily. An account with no open position never absorbs any of it.
+/// which the fund cannot cover, has its loss spread over the open interest of `market` (the
+/// market the loss is attributed to) through the cumulative funding indexes (Drift's method):
+/// longs and shorts each pay the same amount per base, settled lazily. An account with no open
+/// position never absorbs any of it.
 #[derive(Accounts)]
 pub struct SocializeLoss<'info> {
     pub keeper: Signer<'info>,
@@ -45,16 +45,17 @@ pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
     require_fund_exhausted(&mut market, ctx.accounts.insurance_vault.amount, slot)?;
 
     let loss = target.collateral.unsigned_abs();
+    let loss_signed = i64::try_from(loss).map_err(|_| ErrorCode::MathOverflow)?;
     let delta = socialized_loss_index_delta(loss, market.open_interest_long, market.open_interest_short)?;
     market.cumulative_funding_long =
         market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
     market.cumulative_funding_short =
         market.cumulative_funding_short.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
     // The pool pays the loss now and is refilled as every position settles its share.
-    market.funding_pool = market.funding_pool.checked_sub(loss as i64).ok_or(ErrorCode::MathOverflow)?;
+    market.funding_pool = market.funding_pool.checked_sub(loss_signed).ok_or(ErrorCode::MathOverflow)?;
     market.socialized_loss_total = market.socialized_loss_total.checked_add(loss).ok_or(ErrorCode::MathOverflow)?;
     market.last_bad_debt_slot = slot;
-    adjust_collateral(&mut target, &mut exchange, loss as i64)?;
+    adjust_collateral(&mut target, &mut exchange, loss_signed)?;
     clear_bankrupt(&mut target, &mut exchange);
     emit!(LossSocialized {
         target: ctx.accounts.target.key(),
