@@ -4,7 +4,7 @@ import { BN, BorshAccountsCoder, IdlAccounts, IdlEvents, IdlTypes } from "@coral
 import { convertIdlToCamelCase } from "@coral-xyz/anchor/dist/cjs/idl.js";
 import { PublicKey } from "@solana/web3.js";
 
-import { BASE_PRECISION } from "./constants";
+import { BAD_DEBT_WITHDRAW_GATE_SLOTS, BASE_PRECISION } from "./constants";
 import { IDL_JSON, MarginEngine } from "./idl/margin_engine";
 
 export type Exchange = IdlAccounts<MarginEngine>["exchange"];
@@ -67,6 +67,14 @@ export function activePositions(account: MarginAccount): PerpPosition[] {
 /** The account's position in a market, if it has a non-empty one. */
 export function positionIn(account: MarginAccount, marketIndex: number): PerpPosition | undefined {
   return activePositions(account).find((p) => p.marketIndex === marketIndex);
+}
+
+/**
+ * `MarginAccount::locked_profit_at`: realised profit still inside its lock at `slot` (it cannot
+ * be withdrawn for `BAD_DEBT_WITHDRAW_GATE_SLOTS` after it was last added to; `ProfitLocked`).
+ */
+export function lockedProfitAt(account: MarginAccount, slot: bigint): bigint {
+  return slot < big(account.lockedProfitSlot) + BAD_DEBT_WITHDRAW_GATE_SLOTS ? big(account.lockedProfit) : 0n;
 }
 
 /** Resting orders (`Order::is_empty` is `base_amount == 0`). */
@@ -141,7 +149,11 @@ export function defaultRiskParams(): RiskParams {
   };
 }
 
-/** The harness's `default_oracle_config`: Pyth only, 120/25 slots, 120 s, 2% confidence. */
+/**
+ * The harness's `default_oracle_config`: Pyth only, 120/25 slots, 120 s, 2% confidence; no price
+ * older than 600 s for anything (liquidation included); a fallback price at most 20% from the
+ * last valid one.
+ */
 export function defaultOracleConfig(feedId: Uint8Array, switchboardFeed: PublicKey = PublicKey.default): OracleConfig {
   return {
     pythFeedId: Array.from(feedId),
@@ -150,6 +162,8 @@ export function defaultOracleConfig(feedId: Uint8Array, switchboardFeed: PublicK
     maxStalenessSlotsTrading: 25,
     maxStalenessSeconds: 120,
     maxConfidenceRatio: 20_000,
+    maxAgeSecondsLiquidation: 600,
+    fallbackMaxDivergence: 200_000,
   };
 }
 

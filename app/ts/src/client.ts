@@ -45,6 +45,7 @@ import {
   insuranceVaultPda,
   marginAccountPda,
   marketPda,
+  programDataPda,
 } from "./pda";
 
 /** SPL Token program (classic): the program's `Program<Token>` accounts. */
@@ -159,6 +160,10 @@ export class MarginEngineClient {
   insuranceStakeAddress(owner: PublicKey): PublicKey {
     return insuranceStakePda(owner, this.programId);
   }
+  /** The program's ProgramData account (upgradeable loader), checked by `initialize_exchange`. */
+  programDataAddress(): PublicKey {
+    return programDataPda(this.programId);
+  }
 
   // ---- oracles ----
 
@@ -249,6 +254,10 @@ export class MarginEngineClient {
 
   // ---- instruction builders (no network) ----
 
+  /**
+   * `payer` must be the program's upgrade authority (its ProgramData account, derived here, names
+   * it); otherwise the program refuses with `NotUpgradeAuthority`.
+   */
   initializeExchangeIx(p: {
     payer?: PublicKey;
     authority: PublicKey;
@@ -259,6 +268,7 @@ export class MarginEngineClient {
       .initializeExchange(p.config)
       .accountsStrict({
         payer: p.payer ?? this.payer,
+        programData: this.programDataAddress(),
         authority: p.authority,
         exchange: this.exchangeAddress(),
         collateralMint: p.collateralMint,
@@ -943,6 +953,22 @@ export class MarginEngineClient {
     return this.send([await this.setDelegateIx({ ...p, owner: p.owner.publicKey })], [p.owner]);
   }
 
+  /** Closes instruction groups; the guardian may only close `PausedOperations.GuardianPausable`. */
+  async pauseOperations(p: { signer: Signer; operations: number }): Promise<SendResult & { events: DecodedEvent[] }> {
+    return this.sendWithEvents([await this.pauseOperationsIx({ signer: p.signer.publicKey, operations: p.operations })], [
+      p.signer,
+    ]);
+  }
+
+  /** Governance reopens instruction groups. */
+  async resumeOperations(p: {
+    authority: Signer;
+    operations: number;
+  }): Promise<SendResult & { events: DecodedEvent[] }> {
+    const ix = await this.resumeOperationsIx({ authority: p.authority.publicKey, operations: p.operations });
+    return this.sendWithEvents([ix], [p.authority]);
+  }
+
   async refreshMarket(marketIndex: number): Promise<SendResult & { events: DecodedEvent[] }> {
     return this.sendWithEvents([await this.refreshMarketIx({ marketIndex })]);
   }
@@ -955,14 +981,16 @@ export class MarginEngineClient {
 
   /**
    * The program's health of an account at the given oracle prices (1e6 per market index), from
-   * fetched market state: the off-chain mirror of `health::account_health`.
+   * fetched market state: the off-chain mirror of `health::account_health`. With `slot`, each
+   * market's stable price follows its (valid) price up to that slot, as an instruction running
+   * then would see it; without, the stored stable prices are used.
    */
-  async previewHealth(account: MarginAccount, prices: Record<number, bigint>) {
+  async previewHealth(account: MarginAccount, prices: Record<number, bigint>, slot?: bigint) {
     const snapshots: Record<number, MarketSnapshotInput> = {};
     for (const p of activePositions(account)) {
       const price = prices[p.marketIndex];
       if (price === undefined) throw new Error(`no price for market ${p.marketIndex}`);
-      snapshots[p.marketIndex] = { market: await this.fetchMarket(p.marketIndex), price };
+      snapshots[p.marketIndex] = { market: await this.fetchMarket(p.marketIndex), price, slot };
     }
     return accountHealth(account, snapshots);
   }

@@ -8,6 +8,8 @@ export const PROGRAM_ID = new PublicKey(IDL_JSON.address);
 
 /** Owner of Pyth `PriceUpdateV2` accounts the program accepts (`pyth_solana_receiver_sdk::ID`). */
 export const PYTH_RECEIVER_PROGRAM_ID = new PublicKey("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
+/** The upgradeable BPF loader: owner of the program's ProgramData account (`bpf_loader_upgradeable::ID`). */
+export const BPF_LOADER_UPGRADEABLE_PROGRAM_ID = new PublicKey("BPFLoaderUpgradeab1e11111111111111111111111");
 /** Owner of Switchboard On-Demand pull feeds (`switchboard_on_demand::ON_DEMAND_MAINNET_PID`). */
 export const SWITCHBOARD_ON_DEMAND_PROGRAM_ID = new PublicKey("SBondMDrcV3K4kxZR1HNVT7osZxAHVHgYXL5Ze1oMUv");
 
@@ -34,10 +36,24 @@ export const SEEDS = {
 
 /** Positions (or shortfalls) below this notional are liquidated whole: $50. */
 export const DUST_NOTIONAL = 50_000_000n;
-/** Paid from the insurance fund to whoever resolves a bankruptcy: $1. */
+/**
+ * Paid from the insurance fund to whoever resolves a bankruptcy: `RESOLVE_BANKRUPTCY_BOUNTY_SHARE`
+ * (ppm) of the deficit, at most `RESOLVE_BANKRUPTCY_BOUNTY` ($1).
+ */
 export const RESOLVE_BANKRUPTCY_BOUNTY = 1_000_000n;
+export const RESOLVE_BANKRUPTCY_BOUNTY_SHARE = 100_000n;
+/** A matured unstake request can be executed for this many slots after its cooldown, then it expires. */
+export const INSURANCE_UNSTAKE_WINDOW_SLOTS = 216_000n;
+/** No price older than this (by publish time) is accepted for anything, liquidation included. */
+export const MAX_LIQUIDATION_PRICE_AGE_SECONDS = 3_600;
+/** The stable price follows the oracle by at most this share of itself per slot (ppm). */
+export const STABLE_PRICE_GROWTH_PER_SLOT = 50n;
 export const LIQUIDATION_FEE_RAMP_DELAY_SLOTS = 150n;
 export const LIQUIDATION_FEE_RAMP_SLOTS = 1_500n;
+/**
+ * Withdrawals leaning on a market's positive PnL wait this long after bad debt there; realised
+ * profit stays locked (`MarginAccount.locked_profit`) for as long.
+ */
 export const BAD_DEBT_WITHDRAW_GATE_SLOTS = 50n;
 
 /** `state::order_side`. */
@@ -66,7 +82,51 @@ export const PausedOperations = {
   AccountLifecycle: 1 << 5,
   Insurance: 1 << 6,
   All: (1 << 7) - 1,
+  /**
+   * What the guardian may close (`GUARDIAN_PAUSABLE`): only groups that add risk or move money
+   * out. Anything else is governance's to pause (`GuardianCannotPause` for the guardian).
+   */
+  GuardianPausable: (1 << 1) | (1 << 2) | (1 << 6),
 } as const;
+
+/**
+ * Every instruction's pause gate (`instructions::gates::TABLE`): the `PausedOperations` bit that
+ * closes it, 0 = never paused.
+ */
+export const INSTRUCTION_GATES: Readonly<Record<string, number>> = Object.freeze({
+  initialize_exchange: 0,
+  create_market: 0,
+  create_margin_account: PausedOperations.AccountLifecycle,
+  set_delegate: 0,
+  deposit: PausedOperations.Deposit,
+  withdraw: PausedOperations.Withdraw,
+  close_margin_account: 0,
+  place_order: PausedOperations.Trading,
+  cancel_order: 0,
+  cancel_all_orders: 0,
+  prune_expired_orders: 0,
+  fill_orders: PausedOperations.Trading,
+  update_funding: PausedOperations.Funding,
+  liquidate: PausedOperations.Liquidation,
+  resolve_bankruptcy: PausedOperations.Liquidation,
+  auto_deleverage: PausedOperations.Liquidation,
+  socialize_loss: PausedOperations.Liquidation,
+  open_insurance_stake: 0,
+  stake_insurance: PausedOperations.Insurance,
+  request_unstake: PausedOperations.Insurance,
+  unstake_insurance: PausedOperations.Insurance,
+  withdraw_protocol_revenue: PausedOperations.Insurance,
+  refresh_market: 0,
+  pause_operations: 0,
+  resume_operations: 0,
+  set_market_reduce_only: 0,
+  propose_authority: 0,
+  accept_authority: 0,
+  set_guardian: 0,
+  update_risk_params: 0,
+  execute_risk_update: 0,
+  cancel_risk_update: 0,
+});
 
 /** `math::volatility` regimes, stored in `Market.regime`. */
 export const Regime = { Calm: 0, Stressed: 1 } as const;

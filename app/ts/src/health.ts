@@ -1,12 +1,25 @@
 // `health::account_health` off-chain: a decoded MarginAccount priced from decoded Markets.
 import { activePositions, big, MarginAccount, Market, PerpPosition } from "./accounts";
 import { Regime } from "./constants";
-import { computeHealth, fundingOwed, HealthReport, MarginParams, PositionRisk } from "./math";
+import { computeHealth, followStablePrice, fundingOwed, HealthReport, MarginParams, PositionRisk } from "./math";
 
 export interface MarketSnapshotInput {
   market: Market;
   /** Accepted oracle price, 1e6 quote per whole base. */
   price: bigint;
+  /**
+   * The slot the program reads the price at (`MarketSnapshot::at`): a fully valid price moves the
+   * market's stable price toward it for the slots since `market.stablePriceSlot`. Omitted: the
+   * stored stable price (`MarketSnapshot::new`, what a preview at a hypothetical price uses).
+   */
+  slot?: bigint;
+  /**
+   * Whether the price is fully valid (fresh for trading), default true. A stale price the program
+   * accepts (liquidation) does not move the stable price (`controller::market::stable_price_at`).
+   */
+  valid?: boolean;
+  /** Overrides the stable price the snapshot computes. */
+  stablePrice?: bigint;
 }
 
 /** `Market::margin_params`: risk ratios with the volatility multipliers and STRESSED add-on. */
@@ -24,6 +37,22 @@ export function marginParams(market: Market): MarginParams {
   };
 }
 
+/**
+ * `controller::market::stable_price_at` (with a slot) or the stored stable price
+ * (`MarketSnapshot::new`, without one): the price positive PnL counts at in initial health. An
+ * unset stable price (0) starts at `price`.
+ */
+export function stablePriceAt(market: Market, price: bigint, slot?: bigint, valid = true): bigint {
+  const stable = big(market.stablePrice);
+  const stableSlot = big(market.stablePriceSlot);
+  return followStablePrice(stable, stableSlot, price, slot !== undefined && valid ? slot : stableSlot);
+}
+
+/** The stable price of a snapshot (its override, else `stablePriceAt`). */
+export function snapshotStablePrice(snap: MarketSnapshotInput): bigint {
+  return snap.stablePrice ?? stablePriceAt(snap.market, snap.price, snap.slot, snap.valid ?? true);
+}
+
 /** `health::position_risk`: a position priced at its market snapshot, unsettled funding included. */
 export function positionRisk(position: PerpPosition, snap: MarketSnapshotInput): PositionRisk {
   const base = big(position.baseAmount);
@@ -35,6 +64,7 @@ export function positionRisk(position: PerpPosition, snap: MarketSnapshotInput):
     openBids: big(position.openBids),
     openAsks: big(position.openAsks),
     price: snap.price,
+    stablePrice: snapshotStablePrice(snap),
     params: marginParams(snap.market),
   };
 }

@@ -2,7 +2,8 @@
 // overwrites an account, which is how mock Pyth prices are written and crashed.
 import { Connection, PublicKey } from "@solana/web3.js";
 
-import { PYTH_RECEIVER_PROGRAM_ID } from "./constants";
+import { BPF_LOADER_UPGRADEABLE_PROGRAM_ID, PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID } from "./constants";
+import { programDataHeader, programDataPda } from "./pda";
 import { encodePriceUpdateV2, mockPriceUpdate, MockPriceParams, readClock } from "./pyth";
 
 export interface RawAccount {
@@ -42,6 +43,39 @@ export async function setAccount(rpcUrl: string, address: PublicKey, account: Ra
       executable: account.executable ?? false,
     },
   ]);
+}
+
+/** `localnet_warp [slot, unix_timestamp]`: jumps the clock forward (slot and unix time both). */
+export async function warp(rpcUrl: string, slot: bigint, unixTimestamp: bigint): Promise<void> {
+  await rpcCall(rpcUrl, "localnet_warp", [Number(slot), Number(unixTimestamp)]);
+}
+
+/**
+ * Moves the clock `slots` forward, one second per slot (as the Rust harness's `advance_slots`).
+ * Oracle prices published before it age accordingly: re-publish them after.
+ */
+export async function advanceSlots(connection: Connection, slots: bigint): Promise<void> {
+  const clock = await readClock(connection);
+  await warp(connection.rpcEndpoint, clock.slot + slots, clock.unixTimestamp + slots);
+}
+
+/**
+ * Writes the program's ProgramData account (`programDataPda`) naming `upgradeAuthority` (the
+ * Rust harness's `write_program_data`): the localnet loads the program non-upgradeably, and
+ * `initialize_exchange` only runs for the program's upgrade authority.
+ */
+export async function writeProgramData(
+  rpcUrl: string,
+  upgradeAuthority: PublicKey | null,
+  programId: PublicKey = PROGRAM_ID,
+): Promise<PublicKey> {
+  const address = programDataPda(programId);
+  await setAccount(rpcUrl, address, {
+    lamports: MOCK_ACCOUNT_LAMPORTS,
+    data: programDataHeader(upgradeAuthority),
+    owner: BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
+  });
+  return address;
 }
 
 /** Lamports the mock oracle accounts carry (as the Rust harness's `RENT_EXEMPT_LAMPORTS`). */

@@ -1,5 +1,6 @@
 // Off-chain previews of the program's integer math, in BigInt, mirroring
-// programs/margin-engine/src/math/{fixed,trading,position,margin,liquidation} line for line
+// programs/margin-engine/src/math/{fixed,trading,position,margin,stable_price,funding,liquidation}
+// line for line
 // (same rounding everywhere). The program is the authority: the localnet tests check these
 // previews against what it actually does.
 import {
@@ -9,6 +10,7 @@ import {
   LIQUIDATION_FEE_RAMP_DELAY_SLOTS,
   LIQUIDATION_FEE_RAMP_SLOTS,
   RATIO_PRECISION,
+  STABLE_PRICE_GROWTH_PER_SLOT,
 } from "./constants";
 
 export type Rounding = "down" | "up";
@@ -74,6 +76,55 @@ export function withinBand(price: bigint, oracle: bigint, bandPpm: bigint | numb
   return abs(price - oracle) * RATIO_PRECISION <= BigInt(bandPpm) * oracle;
 }
 
+// ---- stable price ----
+
+/**
+ * `stable_price::follow`: the stable price at `slot` for an oracle price `oracle`, from the one
+ * stored at `stableSlot`. It moves at most `STABLE_PRICE_GROWTH_PER_SLOT` ppm of itself per slot
+ * toward the oracle; an unset stable price (0) starts at the oracle.
+ */
+export function followStablePrice(stable: bigint, stableSlot: bigint, oracle: bigint, slot: bigint): bigint {
+  if (stable === 0n) return oracle;
+  const elapsed = max(slot - stableSlot, 0n);
+  const maxMove = min((stable * STABLE_PRICE_GROWTH_PER_SLOT * elapsed) / RATIO_PRECISION, stable);
+  return min(max(oracle, stable - maxMove), stable + maxMove);
+}
+
+// ---- funding ----
+
+/**
+ * `funding::update_twap`: time-weighted average over `window` slots; the new price weighs in by
+ * the slots elapsed (capped at the window). An uninitialised average (0) starts at the price.
+ */
+export function updateTwap(twap: bigint, lastSlot: bigint, price: bigint, now: bigint, window: bigint): bigint {
+  if (twap === 0n || window === 0n) return price;
+  const elapsed = min(max(now - lastSlot, 0n), window);
+  return (twap * (window - elapsed) + price * elapsed) / window;
+}
+
+/**
+ * `funding::update_mark_twap`: the mark TWAP after a fill of `fillBase` at `fillPrice`. The quiet
+ * interval since the last fill is folded in at the oracle TWAP, then the fill pulls the mark toward
+ * its price by `fillBase / referenceBase` of the way (the reference is the market's open interest
+ * after the fill; at most all of it), rounded toward the previous mark.
+ */
+export function updateMarkTwap(
+  mark: bigint,
+  markSlot: bigint,
+  oracleTwap: bigint,
+  fillPrice: bigint,
+  fillBase: bigint,
+  referenceBase: bigint,
+  now: bigint,
+  window: bigint,
+): bigint {
+  const start = mark === 0n ? oracleTwap : updateTwap(mark, markSlot, oracleTwap, now, window);
+  if (start === 0n) return fillPrice;
+  const reference = max(max(referenceBase, fillBase), 1n);
+  const pull = (abs(fillPrice - start) * fillBase) / reference;
+  return fillPrice >= start ? start + pull : start - pull;
+}
+
 // ---- position ----
 
 export interface TradeResult {
@@ -137,7 +188,13 @@ export interface PositionRisk {
   unsettledFunding: bigint;
   openBids: bigint;
   openAsks: bigint;
+  /** Oracle price, quote native units per whole base unit. */
   price: bigint;
+  /**
+   * Growth-limited price (`followStablePrice`; 0 = the oracle price): initial health takes the
+   * PnL at whichever of the two prices is worse for the account.
+   */
+  stablePrice: bigint;
   params: MarginParams;
 }
 
@@ -188,6 +245,16 @@ export function unrealizedPnl(pos: PositionRisk): bigint {
   return mulDiv(pos.baseAmount, pos.price, BASE_PRECISION, "down") + pos.quoteAmount + pos.unsettledFunding;
 }
 
+/**
+ * `margin::initial_pnl`: the PnL initial health counts, the lesser of the PnL at the oracle
+ * (`pnl`) and at the stable price: a gain counts only as fast as the stable price follows, a loss
+ * at once.
+ */
+export function initialPnl(pos: PositionRisk, pnl: bigint = unrealizedPnl(pos)): bigint {
+  if (pos.stablePrice === 0n || pos.stablePrice === pos.price) return pnl;
+  return min(pnl, unrealizedPnl({ ...pos, price: pos.stablePrice }));
+}
+
 /** The base amount if every open order on the worse side filled. */
 export function worstCaseBase(pos: Pick<PositionRisk, "baseAmount" | "openBids" | "openAsks">): bigint {
   const withBids = pos.baseAmount + pos.openBids;
@@ -220,7 +287,7 @@ export function computeHealth(collateral: bigint, positions: PositionRisk[]): He
     const initialReq = marginRequirement(pos, "initial");
     const maintReq = marginRequirement(pos, "maintenance");
     const liqReq = marginRequirement(pos, "liquidation");
-    let initialContribution = pnl - initialReq;
+    let initialContribution = initialPnl(pos, pnl) - initialReq;
     if (initialContribution > 0n) {
       const kept = RATIO_PRECISION - min(pos.params.pnlInitialHaircut, RATIO_PRECISION);
       initialContribution = divRound(initialContribution * kept, RATIO_PRECISION, "down");

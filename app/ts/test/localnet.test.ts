@@ -14,6 +14,16 @@ import { BN } from "@coral-xyz/anchor";
 import {
   accountHealth,
   activePositions,
+  advanceSlots,
+  BAD_DEBT_WITHDRAW_GATE_SLOTS,
+  BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
+  followStablePrice,
+  lockedProfitAt,
+  PausedOperations,
+  programDataPda,
+  stablePriceAt,
+  updateMarkTwap,
+  writeProgramData,
   applyTrade,
   big,
   BreakerMode,
@@ -104,10 +114,14 @@ describe("margin engine on localnet", () => {
   const pyth = [Keypair.generate().publicKey, Keypair.generate().publicKey];
   const feeds = [feedIdFromByte(1), feedIdFromByte(2)];
   const prices: Record<number, bigint> = { [SOL]: SOL_PRICE, [ETH]: ETH_PRICE };
+  /** Publish time of the last price written per market. */
+  const published: Record<number, bigint> = {};
 
   const setPrice = async (market: number, price: bigint) => {
     prices[market] = price;
-    return writeMockPythPrice(ln.connection, pyth[market], { feedId: feeds[market], price });
+    const update = await writeMockPythPrice(ln.connection, pyth[market], { feedId: feeds[market], price });
+    published[market] = update.publishTime;
+    return update;
   };
   /** Re-publishes both prices "now", so no step runs into the trading staleness limit. */
   const freshPrices = async () => {
@@ -122,10 +136,20 @@ describe("margin engine on localnet", () => {
   };
   const tokenBalance = async (address: PublicKey) => (await getAccount(ln.connection, address, "confirmed")).amount;
   const margin = (t: Trader) => client.fetchMarginAccount(t.account);
-  const snapshots = async () => ({
-    [SOL]: { market: await client.fetchMarket(SOL), price: prices[SOL] },
-    [ETH]: { market: await client.fetchMarket(ETH), price: prices[ETH] },
+  /**
+   * Market snapshots at the current prices. With `slot`: as an instruction at that slot sees them
+   * (each stable price followed to it); without: the stored stable prices.
+   */
+  const snapshots = async (slot?: bigint) => ({
+    [SOL]: { market: await client.fetchMarket(SOL), price: prices[SOL], slot },
+    [ETH]: { market: await client.fetchMarket(ETH), price: prices[ETH], slot },
   });
+  /** The slot a confirmed transaction executed in (its Clock slot). */
+  const txSlot = async (signature: string) => {
+    const tx = await ln.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    assert.ok(tx, `transaction ${signature} found`);
+    return BigInt(tx.slot);
+  };
 
   /** vault == Σ collateral + Σ position quote + Σ funding pools + fee pool, and the aggregates agree. */
   const assertConservation = async () => {
@@ -218,18 +242,30 @@ describe("margin engine on localnet", () => {
   });
 
   it(
-    "initializeExchange: exchange and vaults, decoded field by field",
+    "initializeExchange: only the program's upgrade authority; exchange and vaults, decoded field by field",
     diagnosed(async () => {
-      const { signature } = await client.initializeExchange({
-        authority: governance,
-        collateralMint: mint,
-        config: exchangeConfig({
-          guardian: guardian.publicKey,
-          insuranceUnstakeCooldownSlots: 1_000,
-          insuranceRevenueFloor: 100n * USDC,
-          riskTimelockSlots: 500,
-        }),
-      });
+      const init = () =>
+        client.initializeExchange({
+          authority: governance,
+          collateralMint: mint,
+          config: exchangeConfig({
+            guardian: guardian.publicKey,
+            insuranceUnstakeCooldownSlots: 1_000,
+            insuranceRevenueFloor: 100n * USDC,
+            riskTimelockSlots: 500,
+          }),
+        });
+      // The localnet loads the program non-upgradeably: write its ProgramData header (as the
+      // upgradeable loader would). Naming someone other than the payer as upgrade authority, the
+      // program refuses: nobody but the deployer can install governance.
+      const programData = await writeProgramData(ln.rpcUrl, governance.publicKey);
+      assert.ok(programData.equals(programDataPda()) && programData.equals(client.programDataAddress()));
+      const stored = await ln.connection.getAccountInfo(programData, "confirmed");
+      assert.ok(stored && stored.owner.equals(BPF_LOADER_UPGRADEABLE_PROGRAM_ID));
+      await expectProgramError(init(), "NotUpgradeAuthority");
+      assert.equal(await ln.connection.getAccountInfo(client.exchangeAddress(), "confirmed"), null);
+      await writeProgramData(ln.rpcUrl, payer.publicKey);
+      const { signature } = await init();
       const exchangeAddress = client.exchangeAddress();
       const ex = await client.fetchExchange();
       assert.ok(ex.authority.equals(governance.publicKey));
@@ -243,6 +279,7 @@ describe("margin engine on localnet", () => {
       assert.equal(big(ex.insuranceUnstakeCooldownSlots), 1_000n);
       assert.equal(big(ex.insuranceRevenueFloor), 100n * USDC);
       assert.equal(big(ex.riskTimelockSlots), 500n);
+      assert.equal(big(ex.bankruptAccounts), 0n);
       assert.equal(ex.marketCount, 0);
       assert.equal(ex.pausedOperations, 0);
       assert.equal(ex.collateralDecimals, 6);
@@ -317,9 +354,16 @@ describe("margin engine on localnet", () => {
           m.oracle.maxStalenessSlotsTrading,
           m.oracle.maxStalenessSeconds,
           m.oracle.maxConfidenceRatio,
+          m.oracle.maxAgeSecondsLiquidation,
+          m.oracle.fallbackMaxDivergence,
         ],
-        [1_500, 150, 600, 20_000],
+        [1_500, 150, 600, 20_000, 600, 200_000],
       );
+      // No price accepted yet: no publish time remembered, stable price unset (0 = the oracle).
+      assert.equal(big(m.lastPythPublishTime), 0n);
+      assert.equal(big(m.lastSwitchboardPublishTime), 0n);
+      assert.equal(big(m.stablePrice), 0n);
+      assert.equal(big(m.stablePriceSlot), 0n);
       assert.equal(m.initialMultiplier, 1_000_000);
       assert.equal(m.maintenanceMultiplier, 1_000_000);
       assert.equal(m.breakerStatus, BreakerMode.Normal);
@@ -377,6 +421,9 @@ describe("margin engine on localnet", () => {
       );
       assert.equal(a.flags, 0);
       assert.equal(big(a.nextOrderId), 0n);
+      assert.equal(big(a.lockedProfit), 0n);
+      assert.equal(big(a.lockedProfitSlot), 0n);
+      assert.equal(a.lossMarketIndex, 0);
       assert.equal(a.positions.length, 8);
       assert.equal(a.orders.length, 16);
       assert.equal(activePositions(a).length, 0);
@@ -504,7 +551,43 @@ describe("margin engine on localnet", () => {
     exchange: await client.fetchExchange(),
     insurance: await tokenBalance(client.insuranceVault()),
     vault: await tokenBalance(client.collateralVault()),
+    markets: [await client.fetchMarket(SOL), await client.fetchMarket(ETH)],
   });
+
+  /**
+   * What a fill does to its market besides positions: the oracle price (valid) moves the stable
+   * price and is remembered by publish time (no older one is accepted again), and the mark TWAP
+   * follows the fill price by the fill's share of open interest (`update_mark_twap`).
+   */
+  const assertFillMarketState = (
+    before: Awaited<ReturnType<typeof state>>["markets"][number],
+    m: Awaited<ReturnType<typeof state>>["markets"][number],
+    price: bigint,
+    base: bigint,
+  ) => {
+    const slot = big(m.markTwapSlot);
+    assert.equal(big(m.oracleTwapSlot), slot, "oracle TWAP and mark TWAP updated in the fill's slot");
+    assert.equal(big(m.lastPythPublishTime), published[m.marketIndex], "the accepted update's publish time");
+    assert.equal(big(m.stablePriceSlot), slot);
+    assert.equal(
+      big(m.stablePrice),
+      followStablePrice(big(before.stablePrice), big(before.stablePriceSlot), big(m.lastOraclePrice), slot),
+    );
+    assert.equal(
+      big(m.markTwap),
+      updateMarkTwap(
+        big(before.markTwap),
+        big(before.markTwapSlot),
+        big(m.oracleTwap),
+        price,
+        base,
+        big(m.openInterestLong),
+        slot,
+        BigInt(m.risk.fundingPeriodSlots),
+      ),
+      "mark TWAP weighted by the fill's size",
+    );
+  };
 
   /** Checks one fill against the program's rules: maker's price, rounded quotes, fees and their split. */
   const checkFill = async (
@@ -561,6 +644,7 @@ describe("margin engine on localnet", () => {
     assert.equal(after.vault, before.vault - split.insurance);
     const m = await client.fetchMarket(marketIndex);
     assert.equal(big(m.openInterestLong), big(pos(after.alice).baseAmount));
+    assertFillMarketState(before.markets[marketIndex], m, price, base);
     await assertConservation();
   };
 
@@ -642,14 +726,15 @@ describe("margin engine on localnet", () => {
   );
 
   it(
-    "insurance fund: stake and unstake request, InsuranceStake decoded",
+    "insurance fund: stake, warm-up, unstake request, InsuranceStake decoded",
     diagnosed(async () => {
       const vaultBefore = await tokenBalance(client.insuranceVault());
       assert.ok(vaultBefore > 0n, "fee shares already went to the insurance vault");
       const exBefore = await client.fetchExchange();
       assert.equal(big(exBefore.insuranceTotalShares), 0n);
       const amount = 100n * USDC;
-      const { events } = await client.stakeInsurance({ owner: bob.kp, source: bob.wallet, amount });
+      const staking = await client.stakeInsurance({ owner: bob.kp, source: bob.wallet, amount });
+      const { events } = staking;
       // Revenue that arrived before anyone staked becomes the protocol's shares, one per unit.
       const ex = await client.fetchExchange();
       assert.equal(big(ex.insuranceProtocolShares), vaultBefore);
@@ -668,6 +753,14 @@ describe("margin engine on localnet", () => {
       );
       const raw = await ln.connection.getAccountInfo(client.insuranceStakeAddress(bob.kp.publicKey), "confirmed");
       assert.equal(raw!.data.length, 8 + structLayout(IDL_JSON, "InsuranceStake").size);
+      assert.equal(big(stake.lastStakeSlot), await txSlot(staking.signature), "last_stake_slot: the staking slot");
+
+      // Fresh shares warm up for one cooldown (1,000 slots here) before they can be requested:
+      // staking just ahead of a fee inflow means underwriting the fund for two cooldowns.
+      await expectProgramError(client.requestUnstake({ owner: bob.kp, shares: amount / 2n }), "StakeStillWarmingUp");
+      const cooldown = big(ex.insuranceUnstakeCooldownSlots);
+      await advanceSlots(ln.connection, cooldown);
+      assert.ok((await readClock(ln.connection)).slot >= big(stake.lastStakeSlot) + cooldown);
 
       const requested = await client.requestUnstake({ owner: bob.kp, shares: amount / 2n });
       const [req] = eventsNamed(requested.events, "unstakeRequested");
@@ -677,6 +770,78 @@ describe("margin engine on localnet", () => {
       assert.equal(big(stake.unstakeRequestSlot), big(req.slot));
       await expectProgramError(client.requestUnstake({ owner: bob.kp, shares: 1 }), "UnstakeAlreadyRequested");
       await expectProgramError(client.unstakeInsurance({ owner: bob.kp, destination: bob.wallet }), "UnstakeCooldown");
+    }),
+  );
+
+  it(
+    "refreshMarket: only a fully valid price, never one older than the market already accepted",
+    diagnosed(async () => {
+      await freshPrices();
+      const before = await client.fetchMarket(SOL);
+      const { signature } = await client.refreshMarket(SOL);
+      const slot = await txSlot(signature);
+      let m = await client.fetchMarket(SOL);
+      assert.equal(big(m.lastPythPublishTime), published[SOL]);
+      assert.equal(big(m.lastOracleSlot), slot);
+      assert.equal(big(m.stablePriceSlot), slot);
+      assert.equal(big(m.stablePrice), followStablePrice(big(before.stablePrice), big(before.stablePriceSlot), SOL_PRICE, slot));
+
+      // Posted 200 slots ago (trading limit 150, margin limit 1,500), published now: liquidation
+      // would still take it, but refresh_market persists TWAP, volatility and breaker state and
+      // takes only a valid price.
+      const clock = await readClock(ln.connection);
+      await writeMockPythPrice(ln.connection, pyth[SOL], {
+        feedId: feeds[SOL],
+        price: SOL_PRICE,
+        postedSlot: clock.slot - 200n,
+        publishTime: clock.unixTimestamp,
+      });
+      await expectProgramError(client.refreshMarket(SOL), "OracleStaleForTrading");
+      // A genuine update published before the one the market accepted is a replay, however fresh
+      // its posted slot.
+      await writeMockPythPrice(ln.connection, pyth[SOL], {
+        feedId: feeds[SOL],
+        price: SOL_PRICE,
+        postedSlot: clock.slot,
+        publishTime: big(m.lastPythPublishTime) - 1n,
+      });
+      await expectProgramError(client.refreshMarket(SOL), "OracleReplayed");
+      m = await client.fetchMarket(SOL);
+      assert.equal(big(m.lastOracleSlot), slot, "refused prices changed nothing");
+      await freshPrices();
+    }),
+  );
+
+  it(
+    "pauseOperations: the guardian may close only what adds risk or moves money out",
+    diagnosed(async () => {
+      for (const bits of [PausedOperations.Liquidation, PausedOperations.Deposit, PausedOperations.Funding]) {
+        await expectProgramError(
+          client.pauseOperations({ signer: guardian, operations: PausedOperations.Trading | bits }),
+          "GuardianCannotPause",
+        );
+      }
+      assert.equal((await client.fetchExchange()).pausedOperations, 0);
+      const { events } = await client.pauseOperations({ signer: guardian, operations: PausedOperations.Withdraw });
+      const [changed] = eventsNamed(events, "operationsChanged");
+      assert.ok(changed.by.equals(guardian.publicKey));
+      assert.deepEqual([changed.pausedBefore, changed.pausedAfter], [0, PausedOperations.Withdraw]);
+      await freshPrices();
+      await expectProgramError(
+        client.withdraw({ owner: bob.kp, marginAccount: bob.account, destination: bob.wallet, amount: 1 }),
+        "OperationPaused",
+      );
+      // Governance may close anything (here liquidation, which the guardian could not), and reopen.
+      await client.pauseOperations({ signer: governance, operations: PausedOperations.Liquidation });
+      assert.equal(
+        (await client.fetchExchange()).pausedOperations,
+        PausedOperations.Withdraw | PausedOperations.Liquidation,
+      );
+      await client.resumeOperations({
+        authority: governance,
+        operations: PausedOperations.Withdraw | PausedOperations.Liquidation,
+      });
+      assert.equal((await client.fetchExchange()).pausedOperations, 0);
     }),
   );
 
@@ -704,6 +869,13 @@ describe("margin engine on localnet", () => {
       const refreshed = await client.refreshMarket(SOL);
       const m = await client.fetchMarket(SOL);
       assert.equal(big(m.lastOraclePrice), SOL_CRASH_PRICE);
+      // The stable price follows by at most 0.005% of itself a slot: it still sits near $100.
+      const refreshSlot = await txSlot(refreshed.signature);
+      assert.equal(
+        big(m.stablePrice),
+        followStablePrice(big(marketBefore.stablePrice), big(marketBefore.stablePriceSlot), SOL_CRASH_PRICE, refreshSlot),
+      );
+      assert.ok(big(m.stablePrice) > SOL_CRASH_PRICE + 7_000_000n, "the stable price lags the crash");
       assert.equal(m.breakerStatus, BreakerMode.Normal);
       assert.equal(m.regime, Regime.Stressed, "an 8% one-step return is a jump (regime_jump 5%)");
       if (regimeBefore === Regime.Calm) {
@@ -801,6 +973,137 @@ describe("margin engine on localnet", () => {
         }),
         "AccountNotLiquidatable",
       );
+    }),
+  );
+
+  it(
+    "stable price: a short's gain from the crash backs a withdrawal only at the lagging stable price",
+    diagnosed(async () => {
+      // 100 slots after the liquidation last stored it, the stable price an instruction sees has
+      // followed the $92 oracle by up to 0.5% of itself (100 × 50 ppm): the preview must follow it
+      // to the instruction's slot, not take the stored value.
+      await advanceSlots(ln.connection, 100n);
+      await freshPrices();
+      const b = await margin(bob);
+      assert.ok(big(positionIn(b, SOL)!.baseAmount) < 0n, "bob is short SOL: the crash is his gain");
+      const now = (await readClock(ln.connection)).slot;
+      const snaps = await snapshots(now);
+      const health = accountHealth(b, snaps);
+      // The same account valued as if the gain counted at the oracle price at once.
+      const atOracle = accountHealth(b, {
+        [SOL]: { ...snaps[SOL], stablePrice: prices[SOL] },
+        [ETH]: { ...snaps[ETH], stablePrice: prices[ETH] },
+      });
+      const stored = big(snaps[SOL].market.stablePrice);
+      const stable = stablePriceAt(snaps[SOL].market, SOL_CRASH_PRICE, now);
+      assert.ok(stable < stored && stable > SOL_CRASH_PRICE, "the stable price is on its way to the crash price");
+      assert.ok(
+        accountHealth(b, await snapshots()).initialHealth < health.initialHealth,
+        "the stored stable price would undervalue the gain",
+      );
+      assert.ok(health.initialHealth > 0n);
+      assert.ok(atOracle.initialHealth > health.initialHealth + 10n * USDC, "most of the gain is not credited yet");
+      assert.equal(atOracle.maintenanceHealth, health.maintenanceHealth, "maintenance takes the oracle either way");
+      const to = { owner: bob.kp, marginAccount: bob.account, destination: bob.wallet };
+      await expectProgramError(client.withdraw({ ...to, amount: atOracle.initialHealth }), "InsufficientInitialMargin");
+
+      // The stable price only moves toward $92 in later slots (bob's health only grows): what the
+      // preview allows now is allowed when the withdrawal lands.
+      const { signature } = await client.withdraw({ ...to, amount: health.initialHealth });
+      const [event] = eventsNamed(await client.eventsOf(signature), "collateralWithdrawn");
+      assert.equal(big(event.amount), health.initialHealth);
+      const landed = accountHealth(await margin(bob), await snapshots(await txSlot(signature)));
+      assert.equal(big(event.initialHealthAfter), landed.initialHealth, "the program's health is the preview's");
+      assert.ok(landed.initialHealth >= 0n);
+      await assertConservation();
+    }),
+  );
+
+  it(
+    "realised profit is locked for the bad-debt window: ProfitLocked, then withdrawable",
+    diagnosed(async () => {
+      // Bob buys back his whole SOL short at $92 from the two longs (keeper, then alice), realising
+      // the crash's gain; each fill also moves the mark TWAP by its share of open interest.
+      const buyFrom = async (seller: Trader, filler: Trader, base: bigint) => {
+        await freshPrices();
+        const maker = await client.placeOrder({
+          authority: seller.kp,
+          marginAccount: seller.account,
+          order: { marketIndex: SOL, side: OrderSide.Ask, price: SOL_CRASH_PRICE, baseAmount: base },
+        });
+        const taker = await client.placeOrder({
+          authority: bob.kp,
+          marginAccount: bob.account,
+          order: { marketIndex: SOL, side: OrderSide.Bid, price: SOL_CRASH_PRICE, baseAmount: base },
+        });
+        const before = await state();
+        const sellerBefore = positionIn(await margin(seller), SOL)!;
+        const bobBefore = positionIn(before.bob, SOL)!;
+        await client.fillOrders({
+          filler: filler.kp,
+          fillerAccount: filler.account,
+          fill: {
+            marketIndex: SOL,
+            taker: bob.account,
+            takerOrderId: taker.orderId,
+            maker: seller.account,
+            makerOrderId: maker.orderId,
+            maxBaseAmount: base,
+          },
+        });
+        const m = await client.fetchMarket(SOL);
+        assertFillMarketState(before.markets[SOL], m, SOL_CRASH_PRICE, base);
+        const { paid, received } = tradeQuote(base, SOL_CRASH_PRICE);
+        const bobTrade = applyTrade(big(bobBefore.baseAmount), big(bobBefore.quoteAmount), base, -paid);
+        const sellerTrade = applyTrade(big(sellerBefore.baseAmount), big(sellerBefore.quoteAmount), -base, received);
+        // Closing at the oracle: the sellers realise nothing positive (rounding goes against them).
+        assert.ok(sellerTrade.realizedPnl <= 0n);
+        assert.equal(big((await margin(seller)).lockedProfit), 0n, "a loss locks nothing");
+        await assertConservation();
+        return { realized: bobTrade.realizedPnl, slot: big(m.markTwapSlot) };
+      };
+      const keeperBase = big(positionIn(await margin(keeper), SOL)!.baseAmount);
+      const aliceBase = big(positionIn(await margin(alice), SOL)!.baseAmount);
+      const total = keeperBase + aliceBase;
+      assert.equal(total, -big(positionIn(await margin(bob), SOL)!.baseAmount));
+      // The smaller long first: that fill is less than the open interest left after it, so it pulls
+      // the mark only part of the way to its price (`update_mark_twap`'s size weighting).
+      const [small, large] = keeperBase <= aliceBase ? [keeper, alice] : [alice, keeper];
+      const smallBase = keeperBase <= aliceBase ? keeperBase : aliceBase;
+      assert.ok(smallBase > 0n && smallBase < total - smallBase, "a partial pull");
+      const first = await buyFrom(small, large, smallBase);
+      const second = await buyFrom(large, small, total - smallBase);
+      assert.ok(first.realized > 0n && second.realized > 0n, "bob's short closes at a gain");
+      const b = await margin(bob);
+      assert.equal(positionIn(b, SOL), undefined, "bob's SOL position is closed");
+      // The second lock extends the first (still running) and restarts the window.
+      assert.ok(second.slot < first.slot + BAD_DEBT_WITHDRAW_GATE_SLOTS, "both fills inside one window");
+      assert.equal(big(b.lockedProfit), first.realized + second.realized);
+      assert.equal(big(b.lockedProfitSlot), second.slot);
+
+      // Withdrawing into the locked profit is refused, though initial health would allow it.
+      await freshPrices();
+      const now = (await readClock(ln.connection)).slot;
+      const locked = lockedProfitAt(b, now);
+      assert.equal(locked, big(b.lockedProfit));
+      const amount = big(b.collateral) - locked + 1n;
+      const health = accountHealth(b, await snapshots(now));
+      assert.ok(amount > 0n && amount <= health.initialHealth, "only the lock stands in the way");
+      const to = { owner: bob.kp, marginAccount: bob.account, destination: bob.wallet };
+      await expectProgramError(client.withdraw({ ...to, amount }), "ProfitLocked");
+
+      // 50 slots after the last realisation the profit is free.
+      await advanceSlots(ln.connection, BAD_DEBT_WITHDRAW_GATE_SLOTS);
+      await freshPrices();
+      assert.equal(lockedProfitAt(b, (await readClock(ln.connection)).slot), 0n);
+      const walletBefore = await tokenBalance(bob.wallet);
+      const { signature } = await client.withdraw({ ...to, amount });
+      const [event] = eventsNamed(await client.eventsOf(signature), "collateralWithdrawn");
+      assert.equal(big(event.amount), amount);
+      const landed = accountHealth(await margin(bob), await snapshots(await txSlot(signature)));
+      assert.equal(big(event.initialHealthAfter), landed.initialHealth);
+      assert.equal(await tokenBalance(bob.wallet), walletBefore + amount);
+      await assertConservation();
     }),
   );
 });

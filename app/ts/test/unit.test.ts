@@ -2,6 +2,8 @@
 // program reads, the zero-copy layouts against Anchor's Borsh coder, and the math mirror against
 // the program's own hand-checked unit tests.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import { BN, BorshCoder } from "@coral-xyz/anchor";
@@ -11,8 +13,20 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import {
   ACCOUNT_DISCRIMINATORS,
   applyTrade,
+  BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   computeHealth,
+  defaultOracleConfig,
+  followStablePrice,
+  initialPnl,
+  INSTRUCTION_GATES,
+  PausedOperations,
+  programDataHeader,
+  programDataPda,
+  stablePriceAt,
+  updateMarkTwap,
+  updateTwap,
   decodeMarginAccount,
+  lockedProfitAt,
   decodePriceUpdateV2,
   defaultRiskParams,
   encodePriceUpdateV2,
@@ -74,6 +88,28 @@ describe("PDAs", () => {
       ix.accounts.filter((a) => "address" in a && a.name === "exchange").map((a) => (a as { address: string }).address),
     );
     for (const address of pinned) assert.equal(address, exchangePda().toBase58());
+  });
+
+  test("ProgramData: the IDL's initialize_exchange PDA under the upgradeable loader, header as pda.rs writes it", () => {
+    const acc = IDL_JSON.instructions
+      .find((i) => i.name === "initialize_exchange")!
+      .accounts.find((a) => a.name === "program_data") as {
+      pda: { seeds: { kind: string; value: number[] }[]; program: { kind: string; value: number[] } };
+    };
+    // Second account, after the payer (whose upgrade authority it must name).
+    assert.equal(IDL_JSON.instructions.find((i) => i.name === "initialize_exchange")!.accounts[1].name, "program_data");
+    assert.deepEqual(acc.pda.seeds.map((s) => Buffer.from(s.value)), [PROGRAM_ID.toBuffer()]);
+    assert.ok(new PublicKey(acc.pda.program.value).equals(BPF_LOADER_UPGRADEABLE_PROGRAM_ID));
+    const expected = PublicKey.findProgramAddressSync([PROGRAM_ID.toBuffer()], BPF_LOADER_UPGRADEABLE_PROGRAM_ID)[0];
+    assert.ok(programDataPda().equals(expected));
+    const authority = Keypair.generate().publicKey;
+    const header = programDataHeader(authority);
+    assert.equal(header.length, 45);
+    assert.equal(header.readUInt32LE(0), 3, "UpgradeableLoaderState::ProgramData");
+    assert.equal(header.readBigUInt64LE(4), 0n, "slot");
+    assert.equal(header[12], 1, "Some(upgrade authority)");
+    assert.ok(new PublicKey(header.subarray(13)).equals(authority));
+    assert.deepEqual([...programDataHeader(null)], [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   test("margin account seeds: owner then sub_account_id as u16 LE (IDL arg seed)", () => {
@@ -155,6 +191,49 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     });
   }
 
+  test("the hardened fields sit where state/*.rs declares them", () => {
+    const fields = (name: string) =>
+      (IDL_JSON.types!.find((t) => t.name === name)!.type as { fields: { name: string }[] }).fields.map((f) => f.name);
+    const after = (name: string, field: string, n: number) => {
+      const all = fields(name);
+      const i = all.indexOf(field);
+      assert.ok(i >= 0, `${name}.${field}`);
+      return all.slice(i + 1, i + 1 + n);
+    };
+    assert.deepEqual(fields("OracleConfig").slice(-2), ["max_age_seconds_liquidation", "fallback_max_divergence"]);
+    assert.deepEqual(after("Market", "last_oracle_slot", 4), [
+      "last_pyth_publish_time",
+      "last_switchboard_publish_time",
+      "stable_price",
+      "stable_price_slot",
+    ]);
+    assert.deepEqual(after("MarginAccount", "next_order_id", 3), ["locked_profit", "locked_profit_slot", "sub_account_id"]);
+    assert.deepEqual(fields("MarginAccount").slice(-3), ["bump", "loss_market_index", "_padding"]);
+    assert.deepEqual(after("Exchange", "risk_timelock_slots", 1), ["bankrupt_accounts"]);
+    assert.deepEqual(after("InsuranceStake", "unstake_request_slot", 1), ["last_stake_slot"]);
+    // OracleConfig: 32-byte feed id, Switchboard pubkey, six u32 (two of them new): 88 bytes.
+    assert.equal(structLayout(IDL_JSON, "OracleConfig").size, 32 + 32 + 6 * 4);
+    const ma = structLayout(IDL_JSON, "MarginAccount");
+    assert.equal(ma.offsets["locked_profit_slot"], ma.offsets["locked_profit"] + 8);
+    assert.equal(ma.offsets["sub_account_id"], ma.offsets["locked_profit_slot"] + 8);
+    assert.equal(ma.offsets["loss_market_index"], ma.offsets["bump"] + 1);
+    assert.equal(ma.size, ma.offsets["_padding"] + 2);
+    // create_market's OracleConfig argument carries the new fields in Borsh (= Pod) order.
+    const coder = new BorshCoder(convertIdlToCamelCase(IDL_JSON));
+    const oracle = defaultOracleConfig(feedIdFromByte(9));
+    assert.equal(oracle.maxAgeSecondsLiquidation, 600);
+    assert.equal(oracle.fallbackMaxDivergence, 200_000);
+    const data = coder.instruction.encode("createMarket", {
+      marketIndex: 0,
+      name: new Array(16).fill(0),
+      oracle,
+      risk: defaultRiskParams(),
+    });
+    const o = 8 + 2 + 16; // discriminator, market_index, name
+    assert.equal(data.readUInt32LE(o + 64 + 16), 600);
+    assert.equal(data.readUInt32LE(o + 64 + 20), 200_000);
+  });
+
   test("a MarginAccount laid out by repr(C) offsets decodes field by field", () => {
     const layout = structLayout(IDL_JSON, "MarginAccount");
     const position = structLayout(IDL_JSON, "PerpPosition");
@@ -177,9 +256,12 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     data.writeUInt8(1, o15 + order.offsets["side"]);
     data.writeUInt8(3, o15 + order.offsets["flags"]);
     data.writeBigUInt64LE(100n, at("next_order_id"));
+    data.writeBigUInt64LE(12_345n, at("locked_profit"));
+    data.writeBigUInt64LE(777n, at("locked_profit_slot"));
     data.writeUInt16LE(513, at("sub_account_id"));
     data.writeUInt8(2, at("flags"));
     data.writeUInt8(254, at("bump"));
+    data.writeUInt16LE(6, at("loss_market_index"));
 
     const a = decodeMarginAccount(data);
     assert.ok(a.owner.equals(owner));
@@ -195,9 +277,16 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     assert.equal(a.orders[15].side, 1);
     assert.equal(a.orders[15].flags, 3);
     assert.equal(a.nextOrderId.toString(), "100");
+    assert.equal(a.lockedProfit.toString(), "12345");
+    assert.equal(a.lockedProfitSlot.toString(), "777");
     assert.equal(a.subAccountId, 513);
     assert.equal(a.flags, 2);
     assert.equal(a.bump, 254);
+    assert.equal(a.lossMarketIndex, 6);
+    // `locked_profit_at`: locked for BAD_DEBT_WITHDRAW_GATE_SLOTS (50) after it was realised.
+    assert.equal(lockedProfitAt(a, 777n), 12_345n);
+    assert.equal(lockedProfitAt(a, 826n), 12_345n);
+    assert.equal(lockedProfitAt(a, 827n), 0n);
   });
 
   test("Program<MarginEngine> builds from IDL and encodes instruction data with the IDL discriminators", async () => {
@@ -216,6 +305,20 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     assert.deepEqual([...ix.data.subarray(0, 8)], disc);
     assert.equal(ix.data.readBigUInt64LE(8), 5n);
     assert.equal(ix.keys.length, 6);
+    // initialize_exchange: ProgramData second, read-only, derived by the client.
+    const init = await client.initializeExchangeIx({
+      authority: owner,
+      collateralMint: Keypair.generate().publicKey,
+      config: {
+        guardian: owner,
+        insuranceUnstakeCooldownSlots: new BN(1),
+        insuranceRevenueFloor: new BN(0),
+        riskTimelockSlots: new BN(0),
+      },
+    });
+    assert.ok(init.keys[0].pubkey.equals(client.payer) && init.keys[0].isSigner);
+    assert.ok(init.keys[1].pubkey.equals(programDataPda()));
+    assert.ok(!init.keys[1].isWritable && !init.keys[1].isSigner);
     // create_market args: name, OracleConfig (Borsh = Pod layout), RiskParams.
     const coder = new BorshCoder(convertIdlToCamelCase(IDL_JSON));
     const risk = defaultRiskParams();
@@ -230,6 +333,60 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     assert.equal(errorCode("NotAccountOwner"), 6002);
     assert.equal(errorCode("InsufficientCollateral"), 6008);
     assert.equal(errorCode("InsufficientInitialMargin"), 6009);
+    // The hardening's errors were appended after MarketIndexNotNext, in error.rs order.
+    const appended = [
+      "OracleReplayed",
+      "OracleTooOld",
+      "OracleFallbackDiverged",
+      "BankruptCannotTrade",
+      "FillWorseThanLiquidation",
+      "NotLossMarket",
+      "UnstakeRequestExpired",
+      "InsuranceLossPending",
+      "StakeStillWarmingUp",
+      "ProfitLocked",
+      "NotUpgradeAuthority",
+      "WrongProgramData",
+      "GuardianCannotPause",
+    ];
+    const base = errorCode("MarketIndexNotNext");
+    appended.forEach((name, i) => assert.equal(errorCode(name), base + 1 + i, name));
+    assert.equal(IDL_JSON.errors!.at(-1)!.name, "GuardianCannotPause");
+  });
+
+  test("gate table: every IDL instruction has its pause bit; the guardian cannot stop de-risking", () => {
+    assert.deepEqual(Object.keys(INSTRUCTION_GATES).sort(), IDL_JSON.instructions.map((i) => i.name).sort());
+    assert.equal(
+      PausedOperations.GuardianPausable,
+      PausedOperations.Withdraw | PausedOperations.Trading | PausedOperations.Insurance,
+    );
+    for (const ix of ["liquidate", "resolve_bankruptcy", "auto_deleverage", "socialize_loss", "deposit"]) {
+      assert.notEqual(INSTRUCTION_GATES[ix], 0, ix);
+      assert.equal(INSTRUCTION_GATES[ix] & PausedOperations.GuardianPausable, 0, ix);
+    }
+  });
+
+  test("gate table: the TS copy equals the program's table (instructions/gates.rs), entry by entry", () => {
+    const rust = readFileSync(join(__dirname, "../../../../programs/margin-engine/src/instructions/gates.rs"), "utf8");
+    const bits: Record<string, number> = {
+      "0": 0,
+      ACCOUNT_LIFECYCLE: PausedOperations.AccountLifecycle,
+      DEPOSIT_BIT: PausedOperations.Deposit,
+      WITHDRAW_BIT: PausedOperations.Withdraw,
+      TRADING: PausedOperations.Trading,
+      FUNDING: PausedOperations.Funding,
+      LIQUIDATION: PausedOperations.Liquidation,
+      INSURANCE: PausedOperations.Insurance,
+    };
+    const consts: Record<string, number> = {};
+    for (const m of rust.matchAll(/pub const ([A-Z_]+): u16 = ([A-Z_0-9]+);/g)) {
+      assert.ok(m[2] in bits, `unknown gate value ${m[2]}`);
+      consts[m[1]] = bits[m[2]];
+    }
+    const table: Record<string, number> = {};
+    for (const m of rust.matchAll(/\("([a-z_]+)", ([A-Z_]+)\)/g)) table[m[1]] = consts[m[2]];
+    assert.equal(Object.keys(table).length, IDL_JSON.instructions.length);
+    assert.deepEqual(table, { ...INSTRUCTION_GATES });
   });
 });
 
@@ -251,6 +408,7 @@ describe("math mirror (hand-checked values of the program's unit tests)", () => 
     openBids: 0n,
     openAsks: 0n,
     price,
+    stablePrice: 0n,
     params,
   });
 
@@ -304,6 +462,64 @@ describe("math mirror (hand-checked values of the program's unit tests)", () => 
     assert.equal(fundingOwed(B, 1_500n, 0n), -2n);
     assert.equal(fundingOwed(-B, 1_500n, 0n), 1n);
     assert.equal(fundingOwed(-2n * B, -3_000n, 0n), -6n);
+  });
+
+  test("stable price (stable_price::tests::hand_checked)", () => {
+    assert.equal(followStablePrice(0n, 0n, 123n, 9n), 123n);
+    // $100, 0.005% a slot: 200 slots allow 1%.
+    assert.equal(followStablePrice(100_000_000n, 0n, 150_000_000n, 200n), 101_000_000n);
+    assert.equal(followStablePrice(100_000_000n, 0n, 50_000_000n, 200n), 99_000_000n);
+    assert.equal(followStablePrice(100_000_000n, 0n, 100_500_000n, 200n), 100_500_000n);
+    assert.equal(followStablePrice(100_000_000n, 10n, 150_000_000n, 10n), 100_000_000n);
+    // A very long gap reaches any oracle price.
+    assert.equal(followStablePrice(100_000_000n, 0n, 1n, 10_000_000n), 1n);
+    // The snapshot: a valid price follows up to the slot; without a slot (or for a stale price)
+    // the stored stable price; unset (0) starts at the price.
+    const market = { stablePrice: new BN(100_000_000), stablePriceSlot: new BN(1_000) } as Parameters<
+      typeof stablePriceAt
+    >[0];
+    assert.equal(stablePriceAt(market, 150_000_000n, 1_200n), 101_000_000n);
+    assert.equal(stablePriceAt(market, 150_000_000n, 1_200n, false), 100_000_000n);
+    assert.equal(stablePriceAt(market, 150_000_000n), 100_000_000n);
+    const unset = { stablePrice: new BN(0), stablePriceSlot: new BN(0) } as Parameters<typeof stablePriceAt>[0];
+    assert.equal(stablePriceAt(unset, 150_000_000n, 1_200n, false), 150_000_000n);
+  });
+
+  test("initial health counts PnL at the worse of the oracle and the stable price", () => {
+    // 1 long bought at $100, oracle $150, stable $101: maintenance sees +$50, initial only +$1.
+    const pos = { ...long(B, 100_000_000n, 150_000_000n), stablePrice: 101_000_000n };
+    assert.equal(initialPnl(pos), 1_000_000n);
+    const r = computeHealth(0n, [pos]);
+    assert.equal(r.unrealizedPnl, 50_000_000n);
+    assert.equal(r.maintenanceHealth, 50_000_000n - 7_500_000n);
+    // Initial: 1 − 10% × $150 (requirements stay at the oracle price) = −14.
+    assert.equal(r.initialHealth, 1_000_000n - 15_000_000n);
+    // A loss counts at once: oracle $90 under a stable $99 -> the oracle's −$10.
+    const loss = { ...long(B, 100_000_000n, 90_000_000n), stablePrice: 99_000_000n };
+    assert.equal(initialPnl(loss), -10_000_000n);
+    assert.equal(computeHealth(0n, [loss]).initialHealth, -10_000_000n - 9_000_000n);
+    // A short gains when the price falls: its initial PnL is at the higher (stable) price.
+    const short = { ...long(0n, 0n, 0n), baseAmount: -B, quoteAmount: 100_000_000n, price: 90_000_000n, stablePrice: 98_000_000n };
+    assert.equal(initialPnl(short), 2_000_000n);
+    // 0 or equal to the oracle: the oracle PnL (the program's unit tests all use 0).
+    assert.equal(initialPnl({ ...pos, stablePrice: 0n }), 50_000_000n);
+    assert.equal(initialPnl({ ...pos, stablePrice: 150_000_000n }), 50_000_000n);
+  });
+
+  test("funding TWAPs (funding::tests)", () => {
+    assert.equal(updateTwap(0n, 0n, 100n, 5n, 10n), 100n);
+    assert.equal(updateTwap(100n, 0n, 200n, 5n, 10n), 150n);
+    assert.equal(updateTwap(100n, 0n, 200n, 50n, 10n), 200n);
+    assert.equal(updateTwap(100n, 7n, 200n, 7n, 10n), 100n);
+    // A fill the size of open interest sets the mark; a hundredth of it moves it 1% of the way.
+    assert.equal(updateMarkTwap(100n, 10n, 100n, 200n, 50n, 50n, 10n, 100n), 200n);
+    assert.equal(updateMarkTwap(100n, 10n, 100n, 200n, 1n, 100n, 10n, 100n), 101n);
+    // After a full quiet window the mark starts again from the oracle TWAP.
+    assert.equal(updateMarkTwap(150n, 0n, 100n, 100n, 1n, 100n, 500n, 100n), 100n);
+    // Half a quiet window: halfway back to the oracle, then the fill.
+    assert.equal(updateMarkTwap(200n, 0n, 100n, 100n, 0n, 100n, 50n, 100n), 150n);
+    // Unset mark: starts at the oracle TWAP.
+    assert.equal(updateMarkTwap(0n, 0n, 100n, 300n, 10n, 100n, 5n, 100n), 120n);
   });
 
   test("liquidation", () => {

@@ -536,6 +536,90 @@ export type MarginEngine = {
           "signer": true
         },
         {
+          "name": "programData",
+          "docs": [
+            "The program's ProgramData (upgradeable loader): its upgrade authority must be the payer."
+          ],
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  5,
+                  74,
+                  20,
+                  240,
+                  149,
+                  78,
+                  39,
+                  245,
+                  50,
+                  199,
+                  79,
+                  148,
+                  174,
+                  182,
+                  2,
+                  185,
+                  95,
+                  240,
+                  145,
+                  73,
+                  79,
+                  17,
+                  229,
+                  164,
+                  126,
+                  124,
+                  57,
+                  52,
+                  46,
+                  171,
+                  148,
+                  88
+                ]
+              }
+            ],
+            "program": {
+              "kind": "const",
+              "value": [
+                2,
+                168,
+                246,
+                145,
+                78,
+                136,
+                161,
+                176,
+                226,
+                16,
+                21,
+                62,
+                247,
+                99,
+                174,
+                43,
+                0,
+                194,
+                185,
+                61,
+                22,
+                193,
+                36,
+                210,
+                192,
+                83,
+                122,
+                16,
+                4,
+                128,
+                0,
+                0
+              ]
+            }
+          }
+        },
+        {
           "name": "authority",
           "docs": [
             "Becomes governance. Must sign, so a mistyped key can never be installed."
@@ -2305,6 +2389,71 @@ export type MarginEngine = {
       "code": 6083,
       "name": "marketIndexNotNext",
       "msg": "Market index must be the exchange's market count (markets are numbered densely)"
+    },
+    {
+      "code": 6084,
+      "name": "oracleReplayed",
+      "msg": "Oracle update is older than one this market already accepted (replay)"
+    },
+    {
+      "code": 6085,
+      "name": "oracleTooOld",
+      "msg": "Oracle price is older than the hard maximum age for any action"
+    },
+    {
+      "code": 6086,
+      "name": "oracleFallbackDiverged",
+      "msg": "Fallback oracle price diverges too far from the market's last valid price"
+    },
+    {
+      "code": 6087,
+      "name": "bankruptCannotTrade",
+      "msg": "Bankrupt accounts cannot trade"
+    },
+    {
+      "code": 6088,
+      "name": "fillWorseThanLiquidation",
+      "msg": "Fill would leave an under-maintenance account worse off than liquidation at the oracle"
+    },
+    {
+      "code": 6089,
+      "name": "notLossMarket",
+      "msg": "The account's loss did not come from this market"
+    },
+    {
+      "code": 6090,
+      "name": "unstakeRequestExpired",
+      "msg": "Unstake request expired: request again"
+    },
+    {
+      "code": 6091,
+      "name": "insuranceLossPending",
+      "msg": "A bankruptcy is pending: the insurance fund is locked until it is resolved"
+    },
+    {
+      "code": 6092,
+      "name": "stakeStillWarmingUp",
+      "msg": "Shares staked within the last cooldown cannot be requested for unstaking yet"
+    },
+    {
+      "code": 6093,
+      "name": "profitLocked",
+      "msg": "Recently realised profit is locked for the bad-debt window"
+    },
+    {
+      "code": 6094,
+      "name": "notUpgradeAuthority",
+      "msg": "Signer is not the program's upgrade authority"
+    },
+    {
+      "code": 6095,
+      "name": "wrongProgramData",
+      "msg": "Account is not the program's ProgramData account"
+    },
+    {
+      "code": 6096,
+      "name": "guardianCannotPause",
+      "msg": "The guardian may only pause operations that add risk or move money out"
     }
   ],
   "types": [
@@ -2618,6 +2767,14 @@ export type MarginEngine = {
             "type": "u64"
           },
           {
+            "name": "bankruptAccounts",
+            "docs": [
+              "Margin accounts flagged BANKRUPT right now: a loss the insurance fund may yet pay, so no",
+              "stake leaves while it is above zero."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "marketCount",
             "type": "u16"
           },
@@ -2804,6 +2961,14 @@ export type MarginEngine = {
           },
           {
             "name": "unstakeRequestSlot",
+            "type": "u64"
+          },
+          {
+            "name": "lastStakeSlot",
+            "docs": [
+              "Last slot shares were added: they cannot be requested for unstaking for one cooldown, so",
+              "staking just before a fee inflow means underwriting the fund for two cooldowns."
+            ],
             "type": "u64"
           },
           {
@@ -3029,6 +3194,19 @@ export type MarginEngine = {
             "type": "u64"
           },
           {
+            "name": "lockedProfit",
+            "docs": [
+              "Positive PnL realised within the bad-debt window, and when it was last added to: it",
+              "cannot be withdrawn until `BAD_DEBT_WITHDRAW_GATE_SLOTS` have passed (ADL and socialised",
+              "losses could not reach it any more once the position is closed)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "lockedProfitSlot",
+            "type": "u64"
+          },
+          {
             "name": "subAccountId",
             "type": "u16"
           },
@@ -3041,11 +3219,19 @@ export type MarginEngine = {
             "type": "u8"
           },
           {
+            "name": "lossMarketIndex",
+            "docs": [
+              "While BANKRUPT: the market the loss is attributed to (the held market with the largest",
+              "unrealised loss); the waterfall draws and socialises only there."
+            ],
+            "type": "u16"
+          },
+          {
             "name": "padding",
             "type": {
               "array": [
                 "u8",
-                4
+                2
               ]
             }
           }
@@ -3103,12 +3289,36 @@ export type MarginEngine = {
           {
             "name": "lastOraclePrice",
             "docs": [
-              "Last price accepted from an oracle by any instruction, and when."
+              "Last valid price accepted from an oracle by any instruction, and when."
             ],
             "type": "u64"
           },
           {
             "name": "lastOracleSlot",
+            "type": "u64"
+          },
+          {
+            "name": "lastPythPublishTime",
+            "docs": [
+              "Newest publish time accepted from each source: nothing older is ever accepted again",
+              "(replay protection; Pyth updates can be posted by anyone, historical ones included)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "lastSwitchboardPublishTime",
+            "type": "i64"
+          },
+          {
+            "name": "stablePrice",
+            "docs": [
+              "Growth-limited price (Mango's stable price) that positive PnL is valued at in initial",
+              "health, so a pump cannot be withdrawn or levered against at once; see `math::stable_price`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "stablePriceSlot",
             "type": "u64"
           },
           {
@@ -3467,6 +3677,22 @@ export type MarginEngine = {
             "name": "maxConfidenceRatio",
             "docs": [
               "Confidence interval / price limit, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxAgeSecondsLiquidation",
+            "docs": [
+              "Hard maximum age of a price for any action, liquidation included, measured on the",
+              "publish time (the posted slot is chosen by whoever posts the update)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "fallbackMaxDivergence",
+            "docs": [
+              "The fallback (Switchboard) price is refused when it is further than this (ppm) from the",
+              "market's last valid price: it has no EMA of its own to be checked against."
             ],
             "type": "u32"
           }
@@ -4691,6 +4917,90 @@ export const IDL_JSON: Idl = {
           "name": "payer",
           "writable": true,
           "signer": true
+        },
+        {
+          "name": "program_data",
+          "docs": [
+            "The program's ProgramData (upgradeable loader): its upgrade authority must be the payer."
+          ],
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  5,
+                  74,
+                  20,
+                  240,
+                  149,
+                  78,
+                  39,
+                  245,
+                  50,
+                  199,
+                  79,
+                  148,
+                  174,
+                  182,
+                  2,
+                  185,
+                  95,
+                  240,
+                  145,
+                  73,
+                  79,
+                  17,
+                  229,
+                  164,
+                  126,
+                  124,
+                  57,
+                  52,
+                  46,
+                  171,
+                  148,
+                  88
+                ]
+              }
+            ],
+            "program": {
+              "kind": "const",
+              "value": [
+                2,
+                168,
+                246,
+                145,
+                78,
+                136,
+                161,
+                176,
+                226,
+                16,
+                21,
+                62,
+                247,
+                99,
+                174,
+                43,
+                0,
+                194,
+                185,
+                61,
+                22,
+                193,
+                36,
+                210,
+                192,
+                83,
+                122,
+                16,
+                4,
+                128,
+                0,
+                0
+              ]
+            }
+          }
         },
         {
           "name": "authority",
@@ -6462,6 +6772,71 @@ export const IDL_JSON: Idl = {
       "code": 6083,
       "name": "MarketIndexNotNext",
       "msg": "Market index must be the exchange's market count (markets are numbered densely)"
+    },
+    {
+      "code": 6084,
+      "name": "OracleReplayed",
+      "msg": "Oracle update is older than one this market already accepted (replay)"
+    },
+    {
+      "code": 6085,
+      "name": "OracleTooOld",
+      "msg": "Oracle price is older than the hard maximum age for any action"
+    },
+    {
+      "code": 6086,
+      "name": "OracleFallbackDiverged",
+      "msg": "Fallback oracle price diverges too far from the market's last valid price"
+    },
+    {
+      "code": 6087,
+      "name": "BankruptCannotTrade",
+      "msg": "Bankrupt accounts cannot trade"
+    },
+    {
+      "code": 6088,
+      "name": "FillWorseThanLiquidation",
+      "msg": "Fill would leave an under-maintenance account worse off than liquidation at the oracle"
+    },
+    {
+      "code": 6089,
+      "name": "NotLossMarket",
+      "msg": "The account's loss did not come from this market"
+    },
+    {
+      "code": 6090,
+      "name": "UnstakeRequestExpired",
+      "msg": "Unstake request expired: request again"
+    },
+    {
+      "code": 6091,
+      "name": "InsuranceLossPending",
+      "msg": "A bankruptcy is pending: the insurance fund is locked until it is resolved"
+    },
+    {
+      "code": 6092,
+      "name": "StakeStillWarmingUp",
+      "msg": "Shares staked within the last cooldown cannot be requested for unstaking yet"
+    },
+    {
+      "code": 6093,
+      "name": "ProfitLocked",
+      "msg": "Recently realised profit is locked for the bad-debt window"
+    },
+    {
+      "code": 6094,
+      "name": "NotUpgradeAuthority",
+      "msg": "Signer is not the program's upgrade authority"
+    },
+    {
+      "code": 6095,
+      "name": "WrongProgramData",
+      "msg": "Account is not the program's ProgramData account"
+    },
+    {
+      "code": 6096,
+      "name": "GuardianCannotPause",
+      "msg": "The guardian may only pause operations that add risk or move money out"
     }
   ],
   "types": [
@@ -6775,6 +7150,14 @@ export const IDL_JSON: Idl = {
             "type": "u64"
           },
           {
+            "name": "bankrupt_accounts",
+            "docs": [
+              "Margin accounts flagged BANKRUPT right now: a loss the insurance fund may yet pay, so no",
+              "stake leaves while it is above zero."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "market_count",
             "type": "u16"
           },
@@ -6961,6 +7344,14 @@ export const IDL_JSON: Idl = {
           },
           {
             "name": "unstake_request_slot",
+            "type": "u64"
+          },
+          {
+            "name": "last_stake_slot",
+            "docs": [
+              "Last slot shares were added: they cannot be requested for unstaking for one cooldown, so",
+              "staking just before a fee inflow means underwriting the fund for two cooldowns."
+            ],
             "type": "u64"
           },
           {
@@ -7186,6 +7577,19 @@ export const IDL_JSON: Idl = {
             "type": "u64"
           },
           {
+            "name": "locked_profit",
+            "docs": [
+              "Positive PnL realised within the bad-debt window, and when it was last added to: it",
+              "cannot be withdrawn until `BAD_DEBT_WITHDRAW_GATE_SLOTS` have passed (ADL and socialised",
+              "losses could not reach it any more once the position is closed)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "locked_profit_slot",
+            "type": "u64"
+          },
+          {
             "name": "sub_account_id",
             "type": "u16"
           },
@@ -7198,11 +7602,19 @@ export const IDL_JSON: Idl = {
             "type": "u8"
           },
           {
+            "name": "loss_market_index",
+            "docs": [
+              "While BANKRUPT: the market the loss is attributed to (the held market with the largest",
+              "unrealised loss); the waterfall draws and socialises only there."
+            ],
+            "type": "u16"
+          },
+          {
             "name": "_padding",
             "type": {
               "array": [
                 "u8",
-                4
+                2
               ]
             }
           }
@@ -7260,12 +7672,36 @@ export const IDL_JSON: Idl = {
           {
             "name": "last_oracle_price",
             "docs": [
-              "Last price accepted from an oracle by any instruction, and when."
+              "Last valid price accepted from an oracle by any instruction, and when."
             ],
             "type": "u64"
           },
           {
             "name": "last_oracle_slot",
+            "type": "u64"
+          },
+          {
+            "name": "last_pyth_publish_time",
+            "docs": [
+              "Newest publish time accepted from each source: nothing older is ever accepted again",
+              "(replay protection; Pyth updates can be posted by anyone, historical ones included)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "last_switchboard_publish_time",
+            "type": "i64"
+          },
+          {
+            "name": "stable_price",
+            "docs": [
+              "Growth-limited price (Mango's stable price) that positive PnL is valued at in initial",
+              "health, so a pump cannot be withdrawn or levered against at once; see `math::stable_price`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "stable_price_slot",
             "type": "u64"
           },
           {
@@ -7624,6 +8060,22 @@ export const IDL_JSON: Idl = {
             "name": "max_confidence_ratio",
             "docs": [
               "Confidence interval / price limit, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_age_seconds_liquidation",
+            "docs": [
+              "Hard maximum age of a price for any action, liquidation included, measured on the",
+              "publish time (the posted slot is chosen by whoever posts the update)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "fallback_max_divergence",
+            "docs": [
+              "The fallback (Switchboard) price is refused when it is further than this (ppm) from the",
+              "market's last valid price: it has no EMA of its own to be checked against."
             ],
             "type": "u32"
           }
