@@ -85,17 +85,9 @@ fn map_error(err: BanksClientError) -> TxError {
     }
 }
 
-impl Backend for NativeBackend {
-    fn send(
-        &mut self,
-        ixs: &[RawInstruction],
-        payer: &RawKeypair,
-        signers: &[&RawKeypair],
-    ) -> Result<TxOutcome, TxError> {
-        let payer_kp = keypair(payer);
-        let mut kps: Vec<Keypair> = vec![keypair(payer)];
-        kps.extend(signers.iter().map(|s| keypair(s)));
-        let mut instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
+impl NativeBackend {
+    fn send_once(&mut self, mut instructions: Vec<Instruction>, kps: &[Keypair]) -> Result<TxOutcome, TxError> {
+        let payer_kp = &kps[0];
         let blockhash = self.context.last_blockhash;
         let message = Transaction::new_with_payer(&instructions, Some(&payer_kp.pubkey())).message_data();
         if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
@@ -113,6 +105,28 @@ impl Backend for NativeBackend {
         match result.result {
             Ok(()) => Ok(TxOutcome { logs, compute_units: None }),
             Err(e) => Err(map_error(BanksClientError::TransactionError(e))),
+        }
+    }
+}
+
+impl Backend for NativeBackend {
+    fn send(
+        &mut self,
+        ixs: &[RawInstruction],
+        payer: &RawKeypair,
+        signers: &[&RawKeypair],
+    ) -> Result<TxOutcome, TxError> {
+        let mut kps: Vec<Keypair> = vec![keypair(payer)];
+        kps.extend(signers.iter().map(|s| keypair(s)));
+        let instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
+        match self.send_once(instructions.clone(), &kps) {
+            // The bank keeps a bounded queue of recent blockhashes: a long test can outlive the
+            // one it started with. Take the newest and send again.
+            Err(TxError::Other(e)) if e.contains("BlockhashNotFound") => {
+                self.runtime.block_on(self.context.get_new_latest_blockhash()).expect("new blockhash");
+                self.send_once(instructions, &kps)
+            }
+            other => other,
         }
     }
 

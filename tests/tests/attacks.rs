@@ -120,9 +120,10 @@ fn liquidate_with(w: &mut World, pyth: Pubkey) -> anchor_lang::solana_program::i
 // ---- Finding 1: old prices ----
 
 #[test]
-fn replayed_older_update_in_a_second_account_is_refused_everywhere() {
-    let mut w = world();
-    w.env.advance_slots(10);
+fn replayed_older_update_in_a_second_account_is_refused_by_every_instruction_that_reads_a_price() {
+    let mut w = world_with(RiskParams { insurance_draw_cap: 0, ..wide() });
+    let period = wide().funding_period_slots as u64;
+    w.env.advance_slots(period);
     w.env.set_price(0, P100 as i64);
     w.env.refresh_market(0).unwrap();
     let (_, t) = now(&mut w.env);
@@ -130,20 +131,63 @@ fn replayed_older_update_in_a_second_account_is_refused_everywhere() {
     // A genuine $70 print from 5 seconds before the market's last accepted one: at $70 the target
     // would be bankrupt and the fund would pay.
     let old = attacker_update(&mut w.env, 0, 70_000_000, t - 5);
+    let stale = MarketOracles { pyth: old, switchboard: None };
     let liquidator = w.liquidator.keypair.clone();
     let attack = liquidate_with(&mut w, old);
     refused(&mut w.env, vec![attack], &[&liquidator], ErrorCode::OracleReplayed);
-    refused(
-        &mut w.env,
-        vec![ix::refresh_market(0, MarketOracles { pyth: old, switchboard: None })],
-        &[],
-        ErrorCode::OracleReplayed,
-    );
+    refused(&mut w.env, vec![ix::refresh_market(0, stale)], &[], ErrorCode::OracleReplayed);
+    refused(&mut w.env, vec![ix::update_funding(0, stale)], &[], ErrorCode::OracleReplayed);
     // Withdrawals read markets without writing them, and check the same stored publish time.
-    let c = w.counterparty.clone();
+    let (c, target, filler) = (w.counterparty.clone(), w.target.clone(), w.filler.clone());
     let remaining = vec![AccountMeta::new_readonly(pda::market(0), false), AccountMeta::new_readonly(old, false)];
-    let withdraw = ix::withdraw(c.owner, c.margin_account, c.token_account, USDC, remaining);
+    let withdraw = ix::withdraw(c.owner, c.margin_account, c.token_account, USDC, remaining.clone());
     refused(&mut w.env, vec![withdraw], &[&c.keypair], ErrorCode::OracleReplayed);
+    // Orders and fills.
+    let args = margin_engine::instructions::PlaceOrderArgs {
+        market_index: 0,
+        side: ASK,
+        price: 70_000_000,
+        base_amount: BASE as u64,
+        reduce_only: false,
+        post_only: false,
+        expiry_slot: 0,
+        client_order_id: 0,
+    };
+    let place = ix::place_order(c.owner, c.margin_account, stale, args, vec![]);
+    refused(&mut w.env, vec![place], &[&c.keypair], ErrorCode::OracleReplayed);
+    let ask = w.env.place_order(&c, 0, ASK, P100, BASE as u64, OrderOpts::default()).unwrap();
+    let bid = w.env.place_order(&target, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
+    let fill = Fill {
+        market_index: 0,
+        taker: target.margin_account,
+        taker_order_id: bid,
+        maker: c.margin_account,
+        maker_order_id: ask,
+        max_base_amount: u64::MAX,
+    };
+    let attack = ix::fill_orders(filler.owner, filler.margin_account, stale, fill, vec![]);
+    refused(&mut w.env, vec![attack], &[&filler.keypair], ErrorCode::OracleReplayed);
+    // The waterfall: a genuine crash makes the target bankrupt; an older print cannot price it.
+    w.env.send(ix::cancel_all_orders(target.owner, target.margin_account, None), &[&target.keypair]).unwrap();
+    w.env.advance_slots(1);
+    w.env.set_price(0, 88_000_000);
+    let (liq, keeper) = (w.liquidator.clone(), w.keeper.clone());
+    w.env.liquidate(&liq, &target, 0, u64::MAX).unwrap();
+    assert_eq!(w.env.margin_account(target.margin_account).flags, BANKRUPT);
+    let resolve = ix::resolve_bankruptcy(keeper.owner, keeper.margin_account, target.margin_account, 0, stale, vec![]);
+    refused(&mut w.env, vec![resolve], &[&keeper.keypair], ErrorCode::OracleReplayed);
+    let adl = ix::auto_deleverage(keeper.owner, target.margin_account, 0, stale, &[c.margin_account], vec![]);
+    refused(&mut w.env, vec![adl], &[&keeper.keypair], ErrorCode::OracleReplayed);
+    // Resolving one's own bankruptcy for the bounty: refused.
+    let own = ix::resolve_bankruptcy(
+        target.owner,
+        target.margin_account,
+        target.margin_account,
+        0,
+        w.env.oracles_of(0),
+        vec![],
+    );
+    refused(&mut w.env, vec![own], &[&target.keypair], ErrorCode::CannotLiquidateSelf);
 }
 
 #[test]
@@ -318,13 +362,19 @@ fn one_dust_wash_fill_after_a_quiet_hour_cannot_set_funding() {
     let min = wide().min_order_size;
     let filler = w.filler.clone();
     env.trade(&filler, &x, &y, 0, BID, 95_000_000, min).unwrap();
+    // Funding in the same slot: the new level has lasted no slot yet.
+    env.update_funding(0).unwrap();
+    assert_eq!(env.market(0).last_funding_payment, 0);
+    // And over the whole next period: weighted by 0.01 base against 100.01 of open interest the
+    // fill moves the level by $0.000499, which then decays to the oracle (average $0.00025).
+    env.advance_slots(period);
+    env.set_price(0, P100 as i64);
     env.update_funding(0).unwrap();
     let m = env.market(0);
-    // The old mark TWAP took the fill price whole (−5%, clamped to the −1% cap: 1,000,000 per
-    // base). Weighted by 0.01 base against 100 of open interest it moves the mark by 0.01%.
+    // The old mark TWAP took the fill price whole: −5%, clamped to the −1% cap (1,000,000/base).
     let cap = 1_000_000i64;
     assert!(m.last_funding_payment.abs() * 1_000 <= cap, "payment {} per base", m.last_funding_payment);
-    assert_eq!(m.last_funding_payment, -499);
+    assert_eq!(m.last_funding_payment, -250);
     env.assert_conservation();
 }
 
@@ -523,6 +573,9 @@ fn unstake_requests_expire_fresh_stakes_warm_up_and_nobody_leaves_ahead_of_a_pen
     let env = &mut w.env;
     let staker = env.new_trader(100_000 * USDC);
     env.stake(&staker, 5_000 * USDC).unwrap();
+    // The stake account exists once per owner: opening it again is refused.
+    let payer = key(&env.payer);
+    assert!(env.send(ix::open_insurance_stake(payer, staker.owner), &[&staker.keypair]).is_err());
     // Staking right before a fee inflow and leaving: the new shares cannot even be requested.
     refused(env, vec![ix::request_unstake(staker.owner, USDC)], &[&staker.keypair], ErrorCode::StakeStillWarmingUp);
     env.advance_slots(INSURANCE_COOLDOWN_SLOTS);
@@ -649,8 +702,17 @@ fn only_the_upgrade_authority_initialises_the_exchange() {
     call.accounts[1].pubkey = elsewhere;
     assert_eq!(env.send(call, &[&attacker]), Err(anchor_error(anchor_lang::error::ErrorCode::ConstraintSeeds)));
     assert!(!env.account_exists(pda::exchange()));
-    // The upgrade authority itself can.
+    // Governance must sign for itself: a key named without its signature is refused.
     env.write_program_data();
+    // Another program where the token program goes: refused (no arbitrary CPI).
+    let mut call = init(&mut env);
+    let token_index = call.accounts.len() - 2;
+    call.accounts[token_index].pubkey = anchor_lang::solana_program::system_program::ID;
+    assert_eq!(env.send(call, &[&attacker]), Err(anchor_error(anchor_lang::error::ErrorCode::InvalidProgramId)));
+    let mut unsigned = init(&mut env);
+    unsigned.accounts[2].is_signer = false;
+    assert_eq!(env.send(unsigned, &[]), Err(anchor_error(anchor_lang::error::ErrorCode::AccountNotSigner)));
+    // The upgrade authority itself can.
     let call = init(&mut env);
     env.send(call, &[&attacker]).unwrap();
     assert_eq!(env.exchange().authority, key(&attacker));
@@ -669,4 +731,98 @@ fn remaining_accounts_cannot_repeat_the_instructions_own_market() {
     attack.accounts.push(AccountMeta::new_readonly(m.address, false));
     attack.accounts.push(AccountMeta::new_readonly(m.pyth, false));
     refused(&mut w.env, vec![attack], &[&liquidator], ErrorCode::DuplicateMarketAccount);
+}
+
+// ---- Regressions from the review of the hardening (each was an exploit of its first version) ----
+
+/// The stable price moves at most 1% per stored observation: a market nobody wrote for 6,000
+/// slots (which the per-slot rate alone would allow 30%) still cannot credit a pump at once.
+#[test]
+fn the_stable_price_does_not_catch_up_at_once_after_a_quiet_market() {
+    let mut w = world();
+    let env = &mut w.env;
+    let attacker = env.new_trader(10_000 * USDC);
+    let seller = env.new_trader(100_000 * USDC);
+    env.deposit(&attacker, 300 * USDC).unwrap();
+    env.deposit(&seller, 20_000 * USDC).unwrap();
+    let filler = w.filler.clone();
+    env.trade(&filler, &attacker, &seller, 0, BID, P100, 10 * BASE as u64).unwrap();
+    env.advance_slots(6_000);
+    env.set_price(0, 130_000_000);
+    // Initial health 299 + 10 (PnL at a stable price of at most $101) − 130 = 179.
+    let before = fingerprint(env);
+    assert_eq!(env.withdraw(&attacker, 299 * USDC), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(env.withdraw(&attacker, 180 * USDC), Err(program_error(ErrorCode::InsufficientInitialMargin)));
+    assert_eq!(fingerprint(env), before);
+    env.withdraw(&attacker, 170 * USDC).unwrap();
+    env.assert_conservation();
+}
+
+/// A closing wash fill in the last slot of a period, the size of the open interest that remains,
+/// moves the mark level but adds nothing to the period's mark TWAP: it lasted zero slots.
+#[test]
+fn a_last_slot_closing_wash_fill_does_not_set_the_periods_funding() {
+    let mut w = world();
+    let env = &mut w.env;
+    let period = wide().funding_period_slots as u64;
+    env.advance_slots(period);
+    env.set_price(0, P100 as i64);
+    env.update_funding(0).unwrap();
+    let x = env.new_trader(100_000 * USDC);
+    let y = env.new_trader(100_000 * USDC);
+    env.deposit(&x, 20_000 * USDC).unwrap();
+    env.deposit(&y, 20_000 * USDC).unwrap();
+    let filler = w.filler.clone();
+    env.trade(&filler, &x, &y, 0, BID, P100, 100 * BASE as u64).unwrap();
+    env.advance_slots(period);
+    env.set_price(0, P100 as i64);
+    env.trade(&filler, &y, &x, 0, BID, 101_000_000, 100 * BASE as u64).unwrap();
+    env.update_funding(0).unwrap();
+    assert_eq!(env.market(0).last_funding_payment, 0, "a premium that lasted no slot charges nothing");
+    env.assert_conservation();
+}
+
+/// An unflagged account below zero equity cannot close out at the oracle (even with no fee to
+/// give up) and leave a flat, unresolved deficit: the fill is refused and liquidation flags it.
+#[test]
+fn an_account_below_zero_equity_cannot_close_out_past_the_waterfall() {
+    let mut w = world_with(RiskParams { maker_fee: 0, ..wide() });
+    let env = &mut w.env;
+    env.set_price(0, 88_000_000); // equity 1,090 + 100 × (88 − 100) = −110
+    let (filler, target, counterparty, liquidator) =
+        (w.filler.clone(), w.target.clone(), w.counterparty.clone(), w.liquidator.clone());
+    let ask = env.place_order(&target, 0, ASK, 88_000_000, 100 * BASE as u64, OrderOpts::default()).unwrap();
+    let bid = env.place_order(&counterparty, 0, BID, 88_000_000, 100 * BASE as u64, OrderOpts::default()).unwrap();
+    let close = Fill {
+        market_index: 0,
+        taker: counterparty.margin_account,
+        taker_order_id: bid,
+        maker: target.margin_account,
+        maker_order_id: ask,
+        max_base_amount: u64::MAX,
+    };
+    let t = env.margin_account(target.margin_account);
+    let c = env.margin_account(counterparty.margin_account);
+    let remaining = ix::market_groups(&[&t, &c], Some(0), env.oracles());
+    let attack = ix::fill_orders(filler.owner, filler.margin_account, env.oracles_of(0), close, remaining);
+    refused(env, vec![attack], &[&filler.keypair], ErrorCode::FillWorseThanLiquidation);
+    env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();
+    assert_eq!(env.margin_account(target.margin_account).flags, BANKRUPT);
+}
+
+/// Liquidation runs in every breaker state, so it refuses a print its own EMA disowns by itself:
+/// $93 against an EMA of $120 (22.5% apart, limit 20%), only 7% from the breaker reference.
+#[test]
+fn liquidation_refuses_a_print_its_own_ema_disowns() {
+    let mut w = world();
+    let (target, liquidator) = (w.target.clone(), w.liquidator.clone());
+    w.env.advance_slots(1);
+    w.env.write_pyth_with_ema(0, 93_000_000, 120_000_000);
+    let liq = liquidator.keypair.clone();
+    let m = w.env.markets[0];
+    let attack = liquidate_with(&mut w, m.pyth);
+    refused(&mut w.env, vec![attack], &[&liq], ErrorCode::OracleDiverged);
+    // The same print with a consistent EMA liquidates.
+    w.env.set_price(0, 93_000_000);
+    w.env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();
 }

@@ -345,11 +345,12 @@ fn maker_below_initial_margin_after_fill_is_rejected() {
 fn funding_over_periods_with_both_signs_settles_exactly() {
     let Setup { mut env, filler, a, b } = setup();
     let period = default_risk().funding_period_slots as u64;
-    // Period 1: fills at 100.5 while the oracle says 100. The mark TWAP weighs a fill by its size
-    // against open interest and counts quiet slots at the oracle TWAP (`update_mark_twap`):
-    // fill 1 (2 base, OI 2) sets the mark to 100.5; 1,800 quiet slots bring it to 100.25; fill 2
-    // (2 base, OI 4) pulls it half of the 0.25 back: 100.375; 1,800 more quiet slots: 100.1875.
-    // Longs pay shorts 0.1875 per base.
+    // Period 1: fills at 100.5 while the oracle says 100. A fill moves the mark level by its size
+    // against open interest; the level decays toward the oracle between fills, and the mark TWAP
+    // is its time average (`math::funding::{mark_after_fill, advance_mark}`). Fill 1 (2 base, OI
+    // 2) sets the level to 100.5; over 1,800 slots it decays to 100.25 (average 100.375: TWAP
+    // 100.1875); fill 2 (2 base, OI 4) pulls it half of the 0.25 back: 100.375; over 1,800 more
+    // slots it decays to 100.1875 (average 100.28125): TWAP 100.234375. Longs pay 0.234375.
     env.trade(&filler, &a, &b, 0, BID, 100_500_000, 2 * BASE as u64).unwrap();
     assert_eq!(env.update_funding(0), Err(program_error(ErrorCode::FundingNotDue)));
     env.advance_slots(period / 2);
@@ -359,35 +360,37 @@ fn funding_over_periods_with_both_signs_settles_exactly() {
     env.set_price(0, P100 as i64);
     env.update_funding(0).unwrap();
     let m = env.market(0);
-    assert_eq!(m.mark_twap, 100_187_500);
-    assert_eq!(m.last_funding_payment, 187_500);
-    assert_eq!(m.cumulative_funding_long, 187_500 * 1_000);
+    assert_eq!(m.mark_twap, 100_234_375);
+    assert_eq!(m.last_funding_payment, 234_375);
+    assert_eq!(m.cumulative_funding_long, 234_375 * 1_000);
     assert_eq!(env.update_funding(0), Err(program_error(ErrorCode::FundingNotDue)));
     env.assert_conservation();
 
-    // Period 2: a fill at 99.6 -> shorts pay longs.
+    // Period 2: a fill at 99.6.
     env.advance_slots(period / 2);
     env.set_price(0, P100 as i64);
     let a_before = env.margin_account(a.margin_account).collateral;
     let b_before = env.margin_account(b.margin_account).collateral;
-    // This fill settles period 1 for both: A (long 4) pays 0.75, B receives 0.75.
+    // This fill settles period 1 for both: A (long 4) pays 0.9375, B receives 0.9375.
     let (t, mk) = env.trade(&filler, &a, &b, 0, BID, 99_600_000, 2 * BASE as u64).unwrap();
     let _ = (t, mk);
     let notional = 199_200_000u64; // 2 × 99.6
     let taker_fee = notional / 1_000;
     let maker_fee = notional / 5_000;
-    assert_eq!(env.margin_account(a.margin_account).collateral - a_before, -750_000 - taker_fee as i64);
-    assert_eq!(env.margin_account(b.margin_account).collateral - b_before, 750_000 - maker_fee as i64);
+    assert_eq!(env.margin_account(a.margin_account).collateral - a_before, -937_500 - taker_fee as i64);
+    assert_eq!(env.margin_account(b.margin_account).collateral - b_before, 937_500 - maker_fee as i64);
     assert_eq!(env.market(0).funding_pool, 0, "every unit paid was received");
     env.advance_slots(period / 2);
     env.set_price(0, P100 as i64);
     env.update_funding(0).unwrap();
     let m = env.market(0);
-    // From 100.1875 at the last funding: 1,800 quiet slots -> 100.09375; the fill (2 base, OI 6)
-    // pulls a third of the way to 99.6 -> 99.929167; 1,800 quiet slots -> 99.964583.
-    assert_eq!(m.mark_twap, 99_964_583);
-    assert_eq!(m.last_funding_payment, -35_417);
-    assert_eq!(m.cumulative_funding_long, (187_500 - 35_417) * 1_000);
+    // The level 100.1875 decays to 100.09375 over 1,800 slots (TWAP 100.1875); the fill (2 base,
+    // OI 6) pulls it a third of the way to 99.6: 99.929167; it decays to 99.964584 over 1,800
+    // slots (average 99.946875): TWAP 100.067187. The period-1 premium still weighs in the
+    // average, so longs pay 0.067187: a premium counts for as long as it lasted, no longer.
+    assert_eq!(m.mark_twap, 100_067_187);
+    assert_eq!(m.last_funding_payment, 67_187);
+    assert_eq!(m.cumulative_funding_long, (234_375 + 67_187) * 1_000);
 
     // Period 3: fills at 99.0 all period -> negative funding, clamped at 1% = 1.0 per base.
     env.advance_slots(1);

@@ -165,6 +165,8 @@ fn adl_candidates_are_checked() {
         (vec![late_short.margin_account], ErrorCode::CandidateNotProfitable),
         (vec![short_b.margin_account, short_a.margin_account], ErrorCode::CandidatesOutOfOrder),
         (vec![keeper.margin_account], ErrorCode::CandidateNoPosition),
+        // The bankrupt account itself (its own position is the one being closed).
+        (vec![bankrupt.margin_account], ErrorCode::CandidateSameSide),
     ];
     for (candidates, expected) in cases {
         assert_eq!(

@@ -73,8 +73,11 @@ pub const MAX_STALENESS_SECONDS: u32 = 600;
 /// No price older than an hour (by publish time) is accepted for anything, liquidation included.
 pub const MAX_LIQUIDATION_PRICE_AGE_SECONDS: u32 = 3_600;
 /// The stable price follows the oracle by at most this share of itself per slot (ppm): 0.005% a
-/// slot, 1% in 200 slots (~80 s), so a 30% pump reaches initial health over ~40 minutes.
+/// slot, 1% in 200 slots (~80 s), so a 30% pump reaches initial health over ~40 minutes...
 pub const STABLE_PRICE_GROWTH_PER_SLOT: u64 = 50;
+/// ...and by at most this many slots' worth per stored observation (1%): a market nobody wrote
+/// for hours cannot catch up in one read, so catching up takes time and many valid prices.
+pub const STABLE_PRICE_MAX_STEP_SLOTS: u64 = 200;
 /// Confidence interval limit: at most 10% of price.
 pub const MAX_CONFIDENCE_RATIO: u32 = 100_000;
 

@@ -176,8 +176,8 @@ pub enum ErrorCode {
     OracleReplayed,
     #[msg("Oracle price is older than the hard maximum age for any action")]
     OracleTooOld,
-    #[msg("Fallback oracle price diverges too far from the market's last valid price")]
-    OracleFallbackDiverged,
+    #[msg("Oracle price diverges from its own EMA, or the fallback from the market's last valid price")]
+    OracleDiverged,
     #[msg("Bankrupt accounts cannot trade")]
     BankruptCannotTrade,
     #[msg("Fill would leave an under-maintenance account worse off than liquidation at the oracle")]

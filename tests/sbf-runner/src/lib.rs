@@ -103,12 +103,9 @@ fn map_error(err: BanksClientError) -> TxError {
     }
 }
 
-impl Backend for SbfBackend {
-    fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
-        let payer_kp = keypair(payer);
-        let mut kps: Vec<Keypair> = vec![keypair(payer)];
-        kps.extend(signers.iter().map(|s| keypair(s)));
-        let mut instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
+impl SbfBackend {
+    fn send_once(&mut self, mut instructions: Vec<Instruction>, kps: &[Keypair]) -> Result<TxOutcome, TxError> {
+        let payer_kp = &kps[0];
         let blockhash = self.context.last_blockhash;
         let message = Transaction::new_with_payer(&instructions, Some(&payer_kp.pubkey())).message_data();
         if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
@@ -132,6 +129,23 @@ impl Backend for SbfBackend {
         let outcome = result.result.map_err(map_tx_error);
         self.last = LastTx { ok: outcome.is_ok(), compute_units, logs: logs.clone(), error: outcome.clone().err() };
         outcome.map(|()| TxOutcome { logs, compute_units })
+    }
+}
+
+impl Backend for SbfBackend {
+    fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+        let mut kps: Vec<Keypair> = vec![keypair(payer)];
+        kps.extend(signers.iter().map(|s| keypair(s)));
+        let instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
+        match self.send_once(instructions.clone(), &kps) {
+            // The bank keeps a bounded queue of recent blockhashes: a long test can outlive the
+            // one it started with. Take the newest and send again.
+            Err(TxError::Other(e)) if e.contains("BlockhashNotFound") => {
+                self.runtime.block_on(self.context.get_new_latest_blockhash()).expect("new blockhash");
+                self.send_once(instructions, &kps)
+            }
+            other => other,
+        }
     }
 
     fn account(&mut self, key: &Key) -> Option<RawAccount> {

@@ -5,6 +5,8 @@
 
 pub type TestBackend = margin_engine_sbf_runner::SbfBackend;
 
+#[path = "../../../tests/tests/account_substitution.rs"]
+mod account_substitution;
 #[path = "../../../tests/tests/attacks.rs"]
 mod attacks;
 #[path = "../../../tests/tests/breakers_governance.rs"]

@@ -42,16 +42,16 @@ pub fn plan(
     if flagged && health.liquidation_health >= 0 {
         return Ok(LiquidationPlan { outcome: LiquidationOutcome::End, health });
     }
-    // Every outcome but `End` is about a position in this market: the caller cannot flag an
-    // account bankrupt through a market it holds nothing in.
+    // Equity below zero goes to the waterfall through any market, a flat account included: the
+    // program, not the caller, attributes the loss (`controller::bankruptcy::loss_market`).
+    if health.equity() < 0 {
+        return Ok(LiquidationPlan { outcome: LiquidationOutcome::Bankrupt, health });
+    }
     let position = target
         .positions
         .iter()
         .find(|p| !p.is_empty() && p.market_index == market.market_index && p.base_amount != 0)
         .ok_or(ErrorCode::NoPositionInMarket)?;
-    if health.equity() < 0 {
-        return Ok(LiquidationPlan { outcome: LiquidationOutcome::Bankrupt, health });
-    }
     let start = if flagged { target.liquidation_start_slot } else { slot };
     require!(!flagged || target.last_liquidation_slot < slot, ErrorCode::LiquidationThrottled);
     let price = prices.get(market.market_index).ok_or(ErrorCode::MissingMarketAccounts)?.price;

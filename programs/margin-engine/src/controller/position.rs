@@ -82,7 +82,8 @@ pub struct BaseTransfer {
 /// The one transfer of base between two accounts behind fills, liquidation steps and ADL:
 /// `base` moves from `seller` to `buyer` at `price`; the buyer pays the rounded-up quote, the
 /// seller receives the rounded-down one and the unit between goes to the fee pool. Profit either
-/// side realises is locked for the bad-debt window.
+/// side realises is locked for the bad-debt window; a realised loss records its market (where a
+/// flat account's later deficit is attributed).
 #[allow(clippy::too_many_arguments)]
 pub fn transfer_base(
     buyer: &mut MarginAccount,
@@ -101,8 +102,12 @@ pub fn transfer_base(
     let received_signed = i64::try_from(received).map_err(|_| ErrorCode::MathOverflow)?;
     let buyer_fill = apply_fill(buyer, buyer_slot, market, exchange, signed_base, -paid_signed)?;
     let seller_fill = apply_fill(seller, seller_slot, market, exchange, -signed_base, received_signed)?;
-    buyer.lock_profit(buyer_fill.realized_pnl, slot);
-    seller.lock_profit(seller_fill.realized_pnl, slot);
+    for (account, fill) in [(&mut *buyer, buyer_fill), (&mut *seller, seller_fill)] {
+        account.lock_profit(fill.realized_pnl, slot);
+        if fill.realized_pnl < 0 {
+            account.loss_market_index = market.market_index;
+        }
+    }
     exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
     Ok(BaseTransfer { buyer: buyer_fill, seller: seller_fill, paid, received })
 }

@@ -12,7 +12,7 @@ use crate::health::{account_health, require_no_halted_exposure, MarketSnapshot, 
 use crate::instructions::gates;
 use crate::math::breaker::{HALTED, NORMAL};
 use crate::math::fixed::{mul_div_u128, Rounding};
-use crate::math::funding::update_mark_twap;
+use crate::math::funding::mark_after_fill;
 use crate::math::margin::{notional_up, HealthReport};
 use crate::math::position::is_risk_reducing;
 use crate::math::trading::{crosses, fee, split_fee, within_band};
@@ -149,13 +149,14 @@ pub fn handle_fill_orders<'info>(
         split_fee(total_fee, market.risk.fee_insurance_share, market.risk.filler_reward_share)?;
     exchange.fee_pool = exchange.fee_pool.checked_add(protocol).ok_or(ErrorCode::MathOverflow)?;
 
-    market.mark_twap = update_mark_twap(
+    (market.mark_price, market.mark_twap) = mark_after_fill(
+        market.mark_price,
         market.mark_twap,
         market.mark_twap_slot,
         market.oracle_twap,
         price,
         base,
-        market.open_interest_long,
+        market.open_interest_long.max(open_interest_before),
         clock.slot,
         window,
     )?;
@@ -227,9 +228,9 @@ pub fn handle_fill_orders<'info>(
 
 /// A risk-reducing fill of an account that ends below maintenance must not leave it worse off
 /// than liquidation at the oracle would: what it gave up against the oracle price, plus its
-/// trading fee, may not exceed the liquidation and insurance fees on the base it closed, and an
-/// account already below zero equity may not lose anything more (no fill deepens a deficit for a
-/// counterparty to pocket and the waterfall to pay).
+/// trading fee, may not exceed the liquidation and insurance fees on the base it closed, and it
+/// must end with equity of at least zero (an account below zero belongs to liquidation and the
+/// waterfall: no fill moves its deficit to a counterparty, or leaves it flat and unresolved).
 fn require_no_worse_than_liquidation(
     health: &HealthReport,
     fill: FillResult,
@@ -248,18 +249,14 @@ fn require_no_worse_than_liquidation(
     let given_up = mul_div_u128(traded as u128, adverse as u128, BASE_PRECISION as u128, Rounding::Up)?
         .checked_add(fee_paid as u128)
         .ok_or(ErrorCode::MathOverflow)?;
+    require!(health.equity() >= 0, ErrorCode::FillWorseThanLiquidation);
     let allowance = mul_div_u128(
         notional_up(i64::try_from(closed_base).map_err(|_| ErrorCode::MathOverflow)?, oracle_price)?,
         liquidation_fee_rate as u128,
         RATIO_PRECISION as u128,
         Rounding::Down,
     )?;
-    // Equity after the fill plus what it gave up = equity before at the oracle.
-    let equity_before = health.equity().checked_add(given_up as i128).ok_or(ErrorCode::MathOverflow)?;
-    require!(
-        given_up <= allowance && (health.equity() >= 0 || equity_before <= 0 && given_up == 0),
-        ErrorCode::FillWorseThanLiquidation
-    );
+    require!(given_up <= allowance, ErrorCode::FillWorseThanLiquidation);
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
 use crate::instructions::gates;
 use crate::math::breaker::HALTED;
-use crate::math::funding::{funding_payment, index_delta, update_twap};
+use crate::math::funding::{advance_mark, funding_payment, index_delta};
 use crate::oracle::{self, OracleAction};
 use crate::state::{Exchange, Market};
 
@@ -36,11 +36,17 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     let accepted = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?;
     on_price(&mut market, &accepted, clock.slot)?;
     require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
-    // The quiet interval since the last fill counts at the oracle TWAP (no trade, no premium),
-    // as `update_mark_twap` does on the next fill: a premium decays rather than persists.
+    // The mark TWAP takes in the slots since the last fill (the level decaying toward the
+    // oracle), as the next fill would: a premium counts for as long as it lasted.
     if market.mark_twap != 0 {
-        market.mark_twap =
-            update_twap(market.mark_twap, market.mark_twap_slot, market.oracle_twap, clock.slot, period)?;
+        (market.mark_price, market.mark_twap) = advance_mark(
+            market.mark_price,
+            market.mark_twap,
+            market.mark_twap_slot,
+            market.oracle_twap,
+            clock.slot,
+            period,
+        )?;
         market.mark_twap_slot = clock.slot;
     }
 

@@ -61,7 +61,18 @@ pub fn read_price(
 ) -> Result<AcceptedPrice> {
     let pyth_reading = pyth::read(&market.oracle, pyth_account)?;
     require!(pyth_reading.publish_time >= market.last_pyth_publish_time, ErrorCode::OracleReplayed);
-    let pyth_validity = validity::classify(&pyth_reading, &market.oracle, clock.slot, clock.unix_timestamp);
+    let mut pyth_validity = validity::classify(&pyth_reading, &market.oracle, clock.slot, clock.unix_timestamp);
+    // De-risking runs in every breaker state, so it cannot lean on the HALTED mode to keep a
+    // suspect print out: a price its own EMA disowns is refused here instead (the actions that add
+    // risk see the same test as HALTED through the breaker).
+    if action == OracleAction::Liquidate
+        && pyth_validity > OracleValidity::NonPositive
+        && pyth_reading.ema_price > 0
+        && relative_move(pyth_reading.price.unsigned_abs(), pyth_reading.ema_price.unsigned_abs())
+            > market.risk.oracle_divergence_limit as u64
+    {
+        pyth_validity = OracleValidity::Diverged;
+    }
     if validity::accepts(action, pyth_validity) {
         return Ok(accepted(pyth_reading, pyth_validity));
     }

@@ -10,7 +10,8 @@ use crate::state::OracleConfig;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OracleValidity {
     NonPositive,
-    /// A fallback price too far from the market's last valid price.
+    /// For liquidation and the waterfall: a Pyth price too far from its own EMA (the breaker's
+    /// bad-oracle test). For any action: a fallback price too far from the last valid price.
     Diverged,
     TooUncertain,
     /// Published longer ago than the hard maximum age: unusable for anything.
@@ -85,7 +86,7 @@ pub fn accepts(action: OracleAction, validity: OracleValidity) -> bool {
 pub fn rejection_error(validity: OracleValidity) -> ErrorCode {
     match validity {
         OracleValidity::NonPositive => ErrorCode::OracleNonPositive,
-        OracleValidity::Diverged => ErrorCode::OracleFallbackDiverged,
+        OracleValidity::Diverged => ErrorCode::OracleDiverged,
         OracleValidity::TooOld => ErrorCode::OracleTooOld,
         OracleValidity::TooUncertain => ErrorCode::OracleTooUncertain,
         OracleValidity::StaleForMargin => ErrorCode::OracleStaleForMargin,

@@ -101,8 +101,9 @@ pub struct MarginAccount {
     pub sub_account_id: u16,
     pub flags: u8,
     pub bump: u8,
-    /// While BANKRUPT: the market the loss is attributed to (the held market with the largest
-    /// unrealised loss); the waterfall draws and socialises only there.
+    /// The market of the latest realised loss; while BANKRUPT, the market the loss is attributed
+    /// to (the held market with the largest unrealised loss, else this): the waterfall draws and
+    /// socialises only there.
     pub loss_market_index: u16,
     pub _padding: [u8; 2],
 }

@@ -290,6 +290,9 @@ pub struct Market {
     pub oracle_twap_slot: u64,
     pub mark_twap: u64,
     pub mark_twap_slot: u64,
+    /// The mark level fills set (size-weighted, decaying to the oracle between fills): the mark
+    /// TWAP is its time average (`math::funding::advance_mark`).
+    pub mark_price: u64,
     /// Cumulative funding per whole base, quote native × FUNDING_INDEX_SCALE. Longs pay increases
     /// of the long index; shorts receive increases of the short index. Equal unless a loss is
     /// socialised.

@@ -16,31 +16,58 @@ pub fn update_twap(twap: u64, last_slot: u64, price: u64, now: u64, window: u64)
         .and_then(|v| u64::try_from(v).map_err(|_| ErrorCode::MathOverflow))
 }
 
-/// The mark TWAP after a fill of `fill_base` at `fill_price`. The interval since the last fill is
-/// first folded in at the oracle TWAP (no trade, no premium: a quiet hour decays the premium
-/// instead of leaving the next fill to set it), then the fill pulls the mark toward its price by
-/// the share `fill_base / reference_base` of the way (at most all of it), where the reference is
-/// the market's open interest. A dust wash fill after a quiet hour therefore moves the premium by
-/// `dust / open interest` of the band at most: setting funding takes volume comparable to the
-/// positions it charges. Rounded toward the previous mark.
-pub fn update_mark_twap(
-    mark: u64,
-    mark_slot: u64,
+/// The mark level and the mark TWAP carried forward to `now`. Over the `dt` slots since
+/// `last_slot` (capped at the window) the level decays linearly toward the oracle TWAP (no
+/// trades, no premium), and the TWAP takes in the level's average over those slots. Unset values
+/// (0) start at the oracle TWAP.
+pub fn advance_mark(
+    level: u64,
+    twap: u64,
+    last_slot: u64,
+    oracle_twap: u64,
+    now: u64,
+    window: u64,
+) -> MathResult<(u64, u64)> {
+    let level = if level == 0 { oracle_twap } else { level };
+    let twap = if twap == 0 { oracle_twap } else { twap };
+    if window == 0 {
+        return Ok((level, twap));
+    }
+    let dt = now.saturating_sub(last_slot).min(window);
+    let gap = level.abs_diff(oracle_twap) as u128;
+    let gap_end = u64::try_from(mul_div_u128(gap, (window - dt) as u128, window as u128, Rounding::Down)?)
+        .map_err(|_| ErrorCode::MathOverflow)?;
+    let level_end = if level >= oracle_twap { oracle_twap + gap_end } else { oracle_twap - gap_end };
+    let average = ((level as u128 + level_end as u128) / 2) as u64;
+    Ok((level_end, update_twap(twap, last_slot, average, now, window)?))
+}
+
+/// The mark after a fill of `fill_base` at `fill_price`: both are first carried to `now`
+/// (`advance_mark`), then the fill pulls the level toward its price by `fill_base / reference`
+/// of the way (at most all of it), the reference being the larger of open interest before and
+/// after the fill. The fill itself adds nothing to the TWAP: only the slots the new level then
+/// lasts do. So a dust wash fill moves the premium by dust / open interest, and a fill in the
+/// last slot of a period moves that period's funding not at all. Rounded toward the old level.
+#[allow(clippy::too_many_arguments)]
+pub fn mark_after_fill(
+    level: u64,
+    twap: u64,
+    last_slot: u64,
     oracle_twap: u64,
     fill_price: u64,
     fill_base: u64,
     reference_base: u64,
     now: u64,
     window: u64,
-) -> MathResult<u64> {
-    let start = if mark == 0 { oracle_twap } else { update_twap(mark, mark_slot, oracle_twap, now, window)? };
-    if start == 0 {
-        return Ok(fill_price);
+) -> MathResult<(u64, u64)> {
+    let (level, twap) = advance_mark(level, twap, last_slot, oracle_twap, now, window)?;
+    if level == 0 {
+        return Ok((fill_price, fill_price));
     }
     let reference = reference_base.max(fill_base).max(1) as u128;
-    let pull = mul_div_u128(fill_price.abs_diff(start) as u128, fill_base as u128, reference, Rounding::Down)?;
+    let pull = mul_div_u128(fill_price.abs_diff(level) as u128, fill_base as u128, reference, Rounding::Down)?;
     let pull = u64::try_from(pull).map_err(|_| ErrorCode::MathOverflow)?;
-    Ok(if fill_price >= start { start + pull } else { start - pull })
+    Ok((if fill_price >= level { level + pull } else { level - pull }, twap))
 }
 
 /// Funding payment for one period per whole base, quote native: mark TWAP minus oracle TWAP,
@@ -72,39 +99,43 @@ mod tests {
     }
 
     #[test]
-    fn mark_twap_follows_volume_not_single_fills() {
-        // A fill the size of open interest sets the mark; a hundredth of it moves it 1% of the way.
-        assert_eq!(update_mark_twap(100, 10, 100, 200, 50, 50, 10, 100).unwrap(), 200);
-        assert_eq!(update_mark_twap(100, 10, 100, 200, 1, 100, 10, 100).unwrap(), 101);
-        // After a full quiet window the mark starts again from the oracle TWAP.
-        assert_eq!(update_mark_twap(150, 0, 100, 100, 1, 100, 500, 100).unwrap(), 100);
-        // Half a quiet window: halfway back to the oracle, then the fill.
-        assert_eq!(update_mark_twap(200, 0, 100, 100, 0, 100, 50, 100).unwrap(), 150);
-        // Unset mark: starts at the oracle TWAP.
-        assert_eq!(update_mark_twap(0, 0, 100, 300, 10, 100, 5, 100).unwrap(), 120);
+    fn the_mark_follows_volume_and_time_not_single_fills() {
+        // A fill the size of open interest sets the level; a hundredth of it moves it 1% of the
+        // way; neither touches the TWAP in the slot it happens.
+        assert_eq!(mark_after_fill(100, 100, 10, 100, 200, 50, 50, 10, 100).unwrap(), (200, 100));
+        assert_eq!(mark_after_fill(100, 100, 10, 100, 200, 1, 100, 10, 100).unwrap(), (101, 100));
+        // The level then counts for the slots it lasts, decaying toward the oracle: 50 slots of a
+        // level falling from 200 to 150 average 175, half a window at 175 next to 100.
+        assert_eq!(advance_mark(200, 100, 0, 100, 50, 100).unwrap(), (150, 137));
+        // After a full quiet window both are back at the oracle TWAP.
+        assert_eq!(advance_mark(150, 150, 0, 100, 500, 100).unwrap(), (100, 125));
+        assert_eq!(advance_mark(100, 125, 0, 100, 500, 100).unwrap(), (100, 100));
+        // Unset: start at the oracle TWAP.
+        assert_eq!(mark_after_fill(0, 0, 0, 100, 300, 10, 100, 5, 100).unwrap(), (120, 100));
     }
 
     proptest::proptest! {
-        /// A fill of size s moves the mark (so the premium over the oracle TWAP) by at most
-        /// s / reference of its distance to the mark: the move shrinks with the size.
+        /// A fill of size s moves the level by at most s / reference of its distance, and the
+        /// premium it adds to the TWAP over the next dt slots is at most dt / window of that.
         #[test]
         fn small_fills_move_the_premium_little(
-            mark in 1u64..1_000_000_000_000,
+            level in 1u64..1_000_000_000_000,
             oracle in 1u64..1_000_000_000_000,
             fill in 1u64..1_000_000_000_000,
             s in 0u64..1_000_000_000_000,
             reference in 1u64..1_000_000_000_000,
-            elapsed in 0u64..10_000,
+            dt in 0u64..10_000,
         ) {
             let window = 3_600;
-            let start = update_twap(mark, 0, oracle, elapsed, window).unwrap();
-            let next = update_mark_twap(mark, 0, oracle, fill, s, reference, elapsed, window).unwrap();
-            let bound = (fill.abs_diff(start) as u128 * s as u128).div_ceil(reference.max(s) as u128);
-            proptest::prop_assert!((next.abs_diff(start) as u128) <= bound);
-            // Twice the size moves at least as far, and never past the fill price.
-            let bigger = update_mark_twap(mark, 0, oracle, fill, s.saturating_mul(2), reference, elapsed, window).unwrap();
-            proptest::prop_assert!(bigger.abs_diff(start) >= next.abs_diff(start));
-            proptest::prop_assert!(next.abs_diff(fill) <= start.abs_diff(fill));
+            let (start, twap) = advance_mark(level, oracle, 0, oracle, 0, window).unwrap();
+            let (moved, twap_at_fill) = mark_after_fill(level, oracle, 0, oracle, fill, s, reference, 0, window).unwrap();
+            proptest::prop_assert_eq!(twap_at_fill, twap, "the fill itself adds nothing to the TWAP");
+            let pull = moved.abs_diff(start) as u128;
+            proptest::prop_assert!(pull <= (fill.abs_diff(start) as u128 * s as u128).div_ceil(reference.max(s) as u128));
+            let (_, with_fill) = advance_mark(moved, twap_at_fill, 0, oracle, dt, window).unwrap();
+            let (_, without) = advance_mark(start, twap, 0, oracle, dt, window).unwrap();
+            let bound = (pull * dt.min(window) as u128).div_ceil(window as u128) + 2;
+            proptest::prop_assert!((with_fill.abs_diff(without) as u128) <= bound, "{} vs {}", with_fill.abs_diff(without), bound);
         }
     }
 
