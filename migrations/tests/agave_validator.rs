@@ -1,7 +1,7 @@
 //! Cross-check against the real `solana-test-validator` (agave 4.2.2, built by
 //! `tests/localnet/agave-validator.sh`; not in CI: the build takes most of an hour on 2 cores).
 //! The .so, a collateral mint, two traders' token accounts, a funded fee payer and a Pyth
-//! `PriceUpdateV2` are preloaded with `--bpf-program` / `--account`; then, over JSON-RPC only:
+//! `PriceUpdateV2` are preloaded with `--upgradeable-program` / `--account`; then, over JSON-RPC only:
 //! `bootstrap` creates the exchange and both markets, three margin accounts are opened and funded,
 //! two orders cross and are filled, and a withdrawal passes its health check.
 //!
@@ -91,7 +91,8 @@ fn the_program_runs_on_solana_test_validator() {
     let mut cmd = Command::new(&validator);
     cmd.args(["--ledger", dir.join("ledger").to_str().unwrap(), "--reset", "--quiet", "--bind-address", "127.0.0.1"])
         .args(["--rpc-port", &port.to_string(), "--faucet-port", "19_900".replace('_', "").as_str()])
-        .args(["--bpf-program", &margin_engine::ID.to_string(), so.to_str().unwrap()])
+        // Upgradeable, with the payer as upgrade authority: only it may initialise the exchange.
+        .args(["--upgradeable-program", &margin_engine::ID.to_string(), so.to_str().unwrap(), &payer.pubkey().to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (key, file) in &accounts {
@@ -129,7 +130,8 @@ fn the_program_runs_on_solana_test_validator() {
         .replace("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", &mint.to_string())
         .replace("max_staleness_slots_margin = 120", "max_staleness_slots_margin = 1500")
         .replace("max_staleness_slots_trading = 25", "max_staleness_slots_trading = 1500")
-        .replace("max_staleness_seconds = 60", "max_staleness_seconds = 600");
+        .replace("max_staleness_seconds = 60", "max_staleness_seconds = 600")
+        .replace("max_age_seconds_liquidation = 300", "max_age_seconds_liquidation = 3600");
     let config = parse(&text).unwrap();
     let actions = bootstrap(&mut chain, &config, &payer).expect("bootstrap over RPC");
     println!("bootstrap: {actions:?}");
