@@ -46,8 +46,10 @@ export const RESOLVE_BANKRUPTCY_BOUNTY_SHARE = 100_000n;
 export const INSURANCE_UNSTAKE_WINDOW_SLOTS = 216_000n;
 /** No price older than this (by publish time) is accepted for anything, liquidation included. */
 export const MAX_LIQUIDATION_PRICE_AGE_SECONDS = 3_600;
-/** The stable price follows the oracle by at most this share of itself per slot (ppm). */
+/** The stable price follows the oracle by at most this share of itself per slot (ppm)... */
 export const STABLE_PRICE_GROWTH_PER_SLOT = 50n;
+/** ...and by at most this many slots' worth per stored observation (1%). */
+export const STABLE_PRICE_MAX_STEP_SLOTS = 200n;
 export const LIQUIDATION_FEE_RAMP_DELAY_SLOTS = 150n;
 export const LIQUIDATION_FEE_RAMP_SLOTS = 1_500n;
 /**

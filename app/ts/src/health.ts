@@ -9,7 +9,8 @@ export interface MarketSnapshotInput {
   price: bigint;
   /**
    * The slot the program reads the price at (`MarketSnapshot::at`): a fully valid price moves the
-   * market's stable price toward it for the slots since `market.stablePriceSlot`. Omitted: the
+   * market's stable price toward it for the slots since `market.stablePriceSlot` (at most
+   * `STABLE_PRICE_MAX_STEP_SLOTS` of them: 1% per stored observation). Omitted: the
    * stored stable price (`MarketSnapshot::new`, what a preview at a hypothetical price uses).
    */
   slot?: bigint;

@@ -11,6 +11,7 @@ import {
   LIQUIDATION_FEE_RAMP_SLOTS,
   RATIO_PRECISION,
   STABLE_PRICE_GROWTH_PER_SLOT,
+  STABLE_PRICE_MAX_STEP_SLOTS,
 } from "./constants";
 
 export type Rounding = "down" | "up";
@@ -81,12 +82,16 @@ export function withinBand(price: bigint, oracle: bigint, bandPpm: bigint | numb
 /**
  * `stable_price::follow`: the stable price at `slot` for an oracle price `oracle`, from the one
  * stored at `stableSlot`. It moves at most `STABLE_PRICE_GROWTH_PER_SLOT` ppm of itself per slot
- * toward the oracle; an unset stable price (0) starts at the oracle.
+ * toward the oracle, and by at most `STABLE_PRICE_MAX_STEP_SLOTS` slots' worth per stored
+ * observation (1%): a long quiet gap allows one step, not a jump to the oracle. An unset stable
+ * price (0) starts at the oracle.
  */
 export function followStablePrice(stable: bigint, stableSlot: bigint, oracle: bigint, slot: bigint): bigint {
   if (stable === 0n) return oracle;
-  const elapsed = max(slot - stableSlot, 0n);
-  const maxMove = min((stable * STABLE_PRICE_GROWTH_PER_SLOT * elapsed) / RATIO_PRECISION, stable);
+  if (oracle === stable) return stable;
+  const elapsed = min(max(slot - stableSlot, 0n), STABLE_PRICE_MAX_STEP_SLOTS);
+  const share = min(elapsed * STABLE_PRICE_GROWTH_PER_SLOT, RATIO_PRECISION);
+  const maxMove = (stable * share) / RATIO_PRECISION;
   return min(max(oracle, stable - maxMove), stable + maxMove);
 }
 
@@ -102,27 +107,78 @@ export function updateTwap(twap: bigint, lastSlot: bigint, price: bigint, now: b
   return (twap * (window - elapsed) + price * elapsed) / window;
 }
 
+/** A mark level and the mark TWAP (`Market.mark_price`, `Market.mark_twap`). */
+export interface Mark {
+  level: bigint;
+  twap: bigint;
+}
+
 /**
- * `funding::update_mark_twap`: the mark TWAP after a fill of `fillBase` at `fillPrice`. The quiet
- * interval since the last fill is folded in at the oracle TWAP, then the fill pulls the mark toward
- * its price by `fillBase / referenceBase` of the way (the reference is the market's open interest
- * after the fill; at most all of it), rounded toward the previous mark.
+ * `funding::advance_mark`: the mark level and the mark TWAP carried forward to `now`. Over the
+ * `dt` slots since `lastSlot` (capped at the window) the level decays linearly toward the oracle
+ * TWAP (no trades, no premium), and the TWAP takes in the level's average over those slots
+ * (both rounded down). Unset values (0) start at the oracle TWAP.
  */
-export function updateMarkTwap(
-  mark: bigint,
-  markSlot: bigint,
+export function advanceMark(
+  level: bigint,
+  twap: bigint,
+  lastSlot: bigint,
+  oracleTwap: bigint,
+  now: bigint,
+  window: bigint,
+): Mark {
+  const lvl = level === 0n ? oracleTwap : level;
+  const tw = twap === 0n ? oracleTwap : twap;
+  if (window === 0n) return { level: lvl, twap: tw };
+  const dt = min(max(now - lastSlot, 0n), window);
+  const gapEnd = (abs(lvl - oracleTwap) * (window - dt)) / window;
+  const levelEnd = lvl >= oracleTwap ? oracleTwap + gapEnd : oracleTwap - gapEnd;
+  const average = (lvl + levelEnd) / 2n;
+  return { level: levelEnd, twap: updateTwap(tw, lastSlot, average, now, window) };
+}
+
+/**
+ * `funding::mark_after_fill`: the mark after a fill of `fillBase` at `fillPrice`. Both are first
+ * carried to `now` (`advanceMark`), then the fill pulls the level toward its price by
+ * `fillBase / referenceBase` of the way (at most all of it), rounded toward the old level; the
+ * reference is the larger of the market's long open interest before and after the fill. The fill
+ * itself adds nothing to the TWAP: only the slots the new level then lasts do.
+ */
+export function markAfterFill(
+  level: bigint,
+  twap: bigint,
+  lastSlot: bigint,
   oracleTwap: bigint,
   fillPrice: bigint,
   fillBase: bigint,
   referenceBase: bigint,
   now: bigint,
   window: bigint,
-): bigint {
-  const start = mark === 0n ? oracleTwap : updateTwap(mark, markSlot, oracleTwap, now, window);
-  if (start === 0n) return fillPrice;
+): Mark {
+  const carried = advanceMark(level, twap, lastSlot, oracleTwap, now, window);
+  if (carried.level === 0n) return { level: fillPrice, twap: fillPrice };
   const reference = max(max(referenceBase, fillBase), 1n);
-  const pull = (abs(fillPrice - start) * fillBase) / reference;
-  return fillPrice >= start ? start + pull : start - pull;
+  const pull = (abs(fillPrice - carried.level) * fillBase) / reference;
+  return {
+    level: fillPrice >= carried.level ? carried.level + pull : carried.level - pull,
+    twap: carried.twap,
+  };
+}
+
+/**
+ * `funding::funding_payment`: one period's payment per whole base, quote native: mark TWAP minus
+ * oracle TWAP, clamped to ±`maxRate` ppm of the oracle TWAP (rounded down). Positive: longs pay
+ * shorts. No fills yet (either TWAP 0): zero.
+ */
+export function fundingPayment(markTwap: bigint, oracleTwap: bigint, maxRatePpm: bigint | number): bigint {
+  if (markTwap === 0n || oracleTwap === 0n) return 0n;
+  const cap = mulDiv(oracleTwap, BigInt(maxRatePpm), RATIO_PRECISION, "down");
+  return min(max(markTwap - oracleTwap, -cap), cap);
+}
+
+/** `funding::index_delta`: the cumulative funding index increment for a payment. */
+export function fundingIndexDelta(payment: bigint): bigint {
+  return payment * FUNDING_INDEX_SCALE;
 }
 
 // ---- position ----

@@ -22,7 +22,10 @@ import {
   PausedOperations,
   programDataPda,
   stablePriceAt,
-  updateMarkTwap,
+  markAfterFill,
+  advanceMark,
+  fundingIndexDelta,
+  fundingPayment,
   writeProgramData,
   applyTrade,
   big,
@@ -556,8 +559,10 @@ describe("margin engine on localnet", () => {
 
   /**
    * What a fill does to its market besides positions: the oracle price (valid) moves the stable
-   * price and is remembered by publish time (no older one is accepted again), and the mark TWAP
-   * follows the fill price by the fill's share of open interest (`update_mark_twap`).
+   * price and is remembered by publish time (no older one is accepted again), and the mark
+   * (`mark_after_fill`): level and TWAP are carried from the last fill to this slot (the level
+   * decaying toward the oracle TWAP), then the fill pulls the level toward its price by its share
+   * of the larger of open interest before and after it; the fill adds nothing to the TWAP itself.
    */
   const assertFillMarketState = (
     before: Awaited<ReturnType<typeof state>>["markets"][number],
@@ -573,20 +578,22 @@ describe("margin engine on localnet", () => {
       big(m.stablePrice),
       followStablePrice(big(before.stablePrice), big(before.stablePriceSlot), big(m.lastOraclePrice), slot),
     );
-    assert.equal(
-      big(m.markTwap),
-      updateMarkTwap(
-        big(before.markTwap),
-        big(before.markTwapSlot),
-        big(m.oracleTwap),
-        price,
-        base,
-        big(m.openInterestLong),
-        slot,
-        BigInt(m.risk.fundingPeriodSlots),
-      ),
-      "mark TWAP weighted by the fill's size",
+    const oiBefore = big(before.openInterestLong);
+    const oiAfter = big(m.openInterestLong);
+    const expected = markAfterFill(
+      big(before.markPrice),
+      big(before.markTwap),
+      big(before.markTwapSlot),
+      big(m.oracleTwap),
+      price,
+      base,
+      oiAfter > oiBefore ? oiAfter : oiBefore,
+      slot,
+      BigInt(m.risk.fundingPeriodSlots),
     );
+    assert.equal(big(m.markPrice), expected.level, "mark level pulled by the fill's share of open interest");
+    assert.equal(big(m.markTwap), expected.twap, "mark TWAP: the carried level's time average, not the fill");
+    return expected;
   };
 
   /** Checks one fill against the program's rules: maker's price, rounded quotes, fees and their split. */
@@ -1052,7 +1059,7 @@ describe("margin engine on localnet", () => {
           },
         });
         const m = await client.fetchMarket(SOL);
-        assertFillMarketState(before.markets[SOL], m, SOL_CRASH_PRICE, base);
+        const mark = assertFillMarketState(before.markets[SOL], m, SOL_CRASH_PRICE, base);
         const { paid, received } = tradeQuote(base, SOL_CRASH_PRICE);
         const bobTrade = applyTrade(big(bobBefore.baseAmount), big(bobBefore.quoteAmount), base, -paid);
         const sellerTrade = applyTrade(big(sellerBefore.baseAmount), big(sellerBefore.quoteAmount), -base, received);
@@ -1060,18 +1067,19 @@ describe("margin engine on localnet", () => {
         assert.ok(sellerTrade.realizedPnl <= 0n);
         assert.equal(big((await margin(seller)).lockedProfit), 0n, "a loss locks nothing");
         await assertConservation();
-        return { realized: bobTrade.realizedPnl, slot: big(m.markTwapSlot) };
+        return { realized: bobTrade.realizedPnl, slot: big(m.markTwapSlot), markLevel: mark.level };
       };
       const keeperBase = big(positionIn(await margin(keeper), SOL)!.baseAmount);
       const aliceBase = big(positionIn(await margin(alice), SOL)!.baseAmount);
       const total = keeperBase + aliceBase;
       assert.equal(total, -big(positionIn(await margin(bob), SOL)!.baseAmount));
-      // The smaller long first: that fill is less than the open interest left after it, so it pulls
-      // the mark only part of the way to its price (`update_mark_twap`'s size weighting).
+      // The smaller long first: that fill is less than the open interest before it, so it pulls
+      // the mark level only part of the way to its price (`mark_after_fill`'s size weighting).
       const [small, large] = keeperBase <= aliceBase ? [keeper, alice] : [alice, keeper];
       const smallBase = keeperBase <= aliceBase ? keeperBase : aliceBase;
       assert.ok(smallBase > 0n && smallBase < total - smallBase, "a partial pull");
       const first = await buyFrom(small, large, smallBase);
+      assert.ok(first.markLevel > SOL_CRASH_PRICE, "the smaller fill pulls the mark level only part of the way");
       const second = await buyFrom(large, small, total - smallBase);
       assert.ok(first.realized > 0n && second.realized > 0n, "bob's short closes at a gain");
       const b = await margin(bob);
@@ -1103,6 +1111,75 @@ describe("margin engine on localnet", () => {
       const landed = accountHealth(await margin(bob), await snapshots(await txSlot(signature)));
       assert.equal(big(event.initialHealthAfter), landed.initialHealth);
       assert.equal(await tokenBalance(bob.wallet), walletBefore + amount);
+      await assertConservation();
+    }),
+  );
+  it(
+    "updateFunding: the mark level a fill set decays toward the oracle TWAP, and the mark TWAP sets the payment",
+    diagnosed(async () => {
+      const period = BigInt((await client.fetchMarket(SOL)).risk.fundingPeriodSlots);
+      const due = big((await client.fetchMarket(SOL)).lastFundingSlot) + period;
+      const clock = await readClock(ln.connection);
+      if (clock.slot < due) await advanceSlots(ln.connection, due - clock.slot);
+
+      // A fill 1% above the oracle sets the mark level there (the whole open interest: a full pull).
+      const premiumPrice = (SOL_CRASH_PRICE * 101n) / 100n; // 1% over the oracle price
+      const base = BASE / 10n;
+      const { fill } = await trade(SOL, premiumPrice, premiumPrice, base);
+      const beforeFill = await state();
+      const filled = await client.fillOrders({ filler: keeper.kp, fillerAccount: keeper.account, fill });
+      await checkFill(beforeFill, filled.events, SOL, premiumPrice, base);
+      const afterFill = await client.fetchMarket(SOL);
+      assert.equal(big(afterFill.markPrice), premiumPrice, "a fill of all open interest sets the level");
+
+      // A sixth of a period later the level has decayed part of the way toward the oracle TWAP and
+      // the mark TWAP has taken in its average over those slots; the payment is the clamped premium
+      // of that TWAP over the oracle TWAP.
+      await advanceSlots(ln.connection, period / 6n);
+      await freshPrices();
+      const before = await client.fetchMarket(SOL);
+      const { signature, events } = await client.updateFunding(SOL);
+      const slot = await txSlot(signature);
+      const m = await client.fetchMarket(SOL);
+      assert.equal(big(m.oracleTwapSlot), slot);
+      assert.equal(big(m.markTwapSlot), slot, "the mark is carried to the funding slot");
+      const oracleTwap = big(m.oracleTwap);
+      const mark = advanceMark(
+        big(before.markPrice),
+        big(before.markTwap),
+        big(before.markTwapSlot),
+        oracleTwap,
+        slot,
+        period,
+      );
+      assert.equal(big(m.markPrice), mark.level, "level decayed linearly toward the oracle TWAP");
+      assert.equal(big(m.markTwap), mark.twap, "mark TWAP: the level's time average");
+      // Part of the way, from the side it started on: |level - oracle TWAP| shrank by dt / period.
+      const levelBefore = big(before.markPrice);
+      const side = (v: bigint) => (v > oracleTwap ? 1 : v < oracleTwap ? -1 : 0);
+      const dist = (v: bigint) => (v > oracleTwap ? v - oracleTwap : oracleTwap - v);
+      assert.ok(side(levelBefore) !== 0 && side(mark.level) === side(levelBefore), "still on the fill's side");
+      assert.ok(dist(mark.level) < dist(levelBefore), "decayed toward the oracle TWAP");
+      const dt = slot - big(before.markTwapSlot);
+      assert.ok(dt > 0n && dt < period, "less than a period");
+      assert.equal(dist(mark.level), (dist(levelBefore) * (period - dt)) / period, "linearly in the slots elapsed");
+      const payment = fundingPayment(mark.twap, oracleTwap, m.risk.maxFundingRate);
+      const [updated] = eventsNamed(events, "fundingUpdated");
+      assert.equal(updated.marketIndex, SOL);
+      assert.equal(big(updated.markTwap), mark.twap);
+      assert.equal(big(updated.oracleTwap), oracleTwap);
+      assert.equal(big(updated.paymentPerBase), payment);
+      assert.equal(big(m.lastFundingPayment), payment);
+      assert.equal(big(m.lastFundingSlot), slot);
+      const delta = fundingIndexDelta(payment);
+      assert.equal(big(m.cumulativeFundingLong), big(before.cumulativeFundingLong) + delta);
+      assert.equal(big(m.cumulativeFundingShort), big(before.cumulativeFundingShort) + delta);
+      assert.equal(big(updated.cumulativeFundingLong), big(m.cumulativeFundingLong));
+      assert.equal(big(updated.cumulativeFundingShort), big(m.cumulativeFundingShort));
+      // The next payment is a period away.
+      await advanceSlots(ln.connection, 1n);
+      await freshPrices();
+      await expectProgramError(client.updateFunding(SOL), "FundingNotDue");
       await assertConservation();
     }),
   );

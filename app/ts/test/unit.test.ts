@@ -23,7 +23,11 @@ import {
   programDataHeader,
   programDataPda,
   stablePriceAt,
-  updateMarkTwap,
+  advanceMark,
+  fundingIndexDelta,
+  fundingPayment,
+  markAfterFill,
+  STABLE_PRICE_MAX_STEP_SLOTS,
   updateTwap,
   decodeMarginAccount,
   lockedProfitAt,
@@ -207,6 +211,11 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
       "stable_price",
       "stable_price_slot",
     ]);
+    // The mark level (math::funding::advance_mark) right after the mark TWAP's slot.
+    assert.deepEqual(after("Market", "mark_twap", 3), ["mark_twap_slot", "mark_price", "cumulative_funding_long"]);
+    const market = structLayout(IDL_JSON, "Market");
+    assert.equal(market.offsets["mark_price"], market.offsets["mark_twap_slot"] + 8);
+    assert.equal(market.offsets["cumulative_funding_long"], market.offsets["mark_price"] + 8);
     assert.deepEqual(after("MarginAccount", "next_order_id", 3), ["locked_profit", "locked_profit_slot", "sub_account_id"]);
     assert.deepEqual(fields("MarginAccount").slice(-3), ["bump", "loss_market_index", "_padding"]);
     assert.deepEqual(after("Exchange", "risk_timelock_slots", 1), ["bankrupt_accounts"]);
@@ -337,7 +346,7 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
     const appended = [
       "OracleReplayed",
       "OracleTooOld",
-      "OracleFallbackDiverged",
+      "OracleDiverged",
       "BankruptCannotTrade",
       "FillWorseThanLiquidation",
       "NotLossMarket",
@@ -471,14 +480,17 @@ describe("math mirror (hand-checked values of the program's unit tests)", () => 
     assert.equal(followStablePrice(100_000_000n, 0n, 50_000_000n, 200n), 99_000_000n);
     assert.equal(followStablePrice(100_000_000n, 0n, 100_500_000n, 200n), 100_500_000n);
     assert.equal(followStablePrice(100_000_000n, 10n, 150_000_000n, 10n), 100_000_000n);
-    // A very long gap reaches any oracle price.
-    assert.equal(followStablePrice(100_000_000n, 0n, 1n, 10_000_000n), 1n);
+    // A long quiet gap allows one step of 1%, not a jump to the oracle.
+    assert.equal(STABLE_PRICE_MAX_STEP_SLOTS, 200n);
+    assert.equal(followStablePrice(100_000_000n, 0n, 1n, 10_000_000n), 99_000_000n);
+    assert.equal(followStablePrice(100_000_000n, 0n, 150_000_000n, 201n), 101_000_000n);
     // The snapshot: a valid price follows up to the slot; without a slot (or for a stale price)
     // the stored stable price; unset (0) starts at the price.
     const market = { stablePrice: new BN(100_000_000), stablePriceSlot: new BN(1_000) } as Parameters<
       typeof stablePriceAt
     >[0];
     assert.equal(stablePriceAt(market, 150_000_000n, 1_200n), 101_000_000n);
+    assert.equal(stablePriceAt(market, 150_000_000n, 50_000n), 101_000_000n, "one observation: one 1% step");
     assert.equal(stablePriceAt(market, 150_000_000n, 1_200n, false), 100_000_000n);
     assert.equal(stablePriceAt(market, 150_000_000n), 100_000_000n);
     const unset = { stablePrice: new BN(0), stablePriceSlot: new BN(0) } as Parameters<typeof stablePriceAt>[0];
@@ -511,15 +523,24 @@ describe("math mirror (hand-checked values of the program's unit tests)", () => 
     assert.equal(updateTwap(100n, 0n, 200n, 5n, 10n), 150n);
     assert.equal(updateTwap(100n, 0n, 200n, 50n, 10n), 200n);
     assert.equal(updateTwap(100n, 7n, 200n, 7n, 10n), 100n);
-    // A fill the size of open interest sets the mark; a hundredth of it moves it 1% of the way.
-    assert.equal(updateMarkTwap(100n, 10n, 100n, 200n, 50n, 50n, 10n, 100n), 200n);
-    assert.equal(updateMarkTwap(100n, 10n, 100n, 200n, 1n, 100n, 10n, 100n), 101n);
-    // After a full quiet window the mark starts again from the oracle TWAP.
-    assert.equal(updateMarkTwap(150n, 0n, 100n, 100n, 1n, 100n, 500n, 100n), 100n);
-    // Half a quiet window: halfway back to the oracle, then the fill.
-    assert.equal(updateMarkTwap(200n, 0n, 100n, 100n, 0n, 100n, 50n, 100n), 150n);
-    // Unset mark: starts at the oracle TWAP.
-    assert.equal(updateMarkTwap(0n, 0n, 100n, 300n, 10n, 100n, 5n, 100n), 120n);
+    // A fill the size of open interest sets the level; a hundredth of it moves it 1% of the
+    // way; neither touches the TWAP in the slot it happens.
+    assert.deepEqual(markAfterFill(100n, 100n, 10n, 100n, 200n, 50n, 50n, 10n, 100n), { level: 200n, twap: 100n });
+    assert.deepEqual(markAfterFill(100n, 100n, 10n, 100n, 200n, 1n, 100n, 10n, 100n), { level: 101n, twap: 100n });
+    // The level then counts for the slots it lasts, decaying toward the oracle: 50 slots of a
+    // level falling from 200 to 150 average 175, half a window at 175 next to 100.
+    assert.deepEqual(advanceMark(200n, 100n, 0n, 100n, 50n, 100n), { level: 150n, twap: 137n });
+    // After a full quiet window both are back at the oracle TWAP.
+    assert.deepEqual(advanceMark(150n, 150n, 0n, 100n, 500n, 100n), { level: 100n, twap: 125n });
+    assert.deepEqual(advanceMark(100n, 125n, 0n, 100n, 500n, 100n), { level: 100n, twap: 100n });
+    // Unset: start at the oracle TWAP.
+    assert.deepEqual(markAfterFill(0n, 0n, 0n, 100n, 300n, 10n, 100n, 5n, 100n), { level: 120n, twap: 100n });
+    // payment_is_clamped_premium
+    assert.equal(fundingPayment(101_000_000n, 100_000_000n, 100_000), 1_000_000n);
+    assert.equal(fundingPayment(99_000_000n, 100_000_000n, 100_000), -1_000_000n);
+    assert.equal(fundingPayment(105_000_000n, 100_000_000n, 10_000), 1_000_000n);
+    assert.equal(fundingPayment(0n, 100_000_000n, 10_000), 0n);
+    assert.equal(fundingIndexDelta(-7n), -7_000n);
   });
 
   test("liquidation", () => {

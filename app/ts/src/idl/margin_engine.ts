@@ -2402,8 +2402,8 @@ export type MarginEngine = {
     },
     {
       "code": 6086,
-      "name": "oracleFallbackDiverged",
-      "msg": "Fallback oracle price diverges too far from the market's last valid price"
+      "name": "oracleDiverged",
+      "msg": "Oracle price diverges from its own EMA, or the fallback from the market's last valid price"
     },
     {
       "code": 6087,
@@ -3221,8 +3221,9 @@ export type MarginEngine = {
           {
             "name": "lossMarketIndex",
             "docs": [
-              "While BANKRUPT: the market the loss is attributed to (the held market with the largest",
-              "unrealised loss); the waterfall draws and socialises only there."
+              "The market of the latest realised loss; while BANKRUPT, the market the loss is attributed",
+              "to (the held market with the largest unrealised loss, else this): the waterfall draws and",
+              "socialises only there."
             ],
             "type": "u16"
           },
@@ -3338,6 +3339,14 @@ export type MarginEngine = {
           },
           {
             "name": "markTwapSlot",
+            "type": "u64"
+          },
+          {
+            "name": "markPrice",
+            "docs": [
+              "The mark level fills set (size-weighted, decaying to the oracle between fills): the mark",
+              "TWAP is its time average (`math::funding::advance_mark`)."
+            ],
             "type": "u64"
           },
           {
@@ -6785,8 +6794,8 @@ export const IDL_JSON: Idl = {
     },
     {
       "code": 6086,
-      "name": "OracleFallbackDiverged",
-      "msg": "Fallback oracle price diverges too far from the market's last valid price"
+      "name": "OracleDiverged",
+      "msg": "Oracle price diverges from its own EMA, or the fallback from the market's last valid price"
     },
     {
       "code": 6087,
@@ -7604,8 +7613,9 @@ export const IDL_JSON: Idl = {
           {
             "name": "loss_market_index",
             "docs": [
-              "While BANKRUPT: the market the loss is attributed to (the held market with the largest",
-              "unrealised loss); the waterfall draws and socialises only there."
+              "The market of the latest realised loss; while BANKRUPT, the market the loss is attributed",
+              "to (the held market with the largest unrealised loss, else this): the waterfall draws and",
+              "socialises only there."
             ],
             "type": "u16"
           },
@@ -7721,6 +7731,14 @@ export const IDL_JSON: Idl = {
           },
           {
             "name": "mark_twap_slot",
+            "type": "u64"
+          },
+          {
+            "name": "mark_price",
+            "docs": [
+              "The mark level fills set (size-weighted, decaying to the oracle between fills): the mark",
+              "TWAP is its time average (`math::funding::advance_mark`)."
+            ],
             "type": "u64"
           },
           {
