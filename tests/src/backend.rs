@@ -98,3 +98,155 @@ impl RepeatGuard {
         }
     }
 }
+
+/// The body of a solana-program-test backend, written once and expanded in each crate that has
+/// one: natively here (program-test 3.1.12, solana 3.x types) and for the .so in
+/// `tests/sbf-runner` (program-test 4.2.2, solana 4.x types). The two type lines cannot meet in
+/// one crate, so the code is shared as text: every name below resolves at the expansion site,
+/// which must have in scope `Account`, `AccountMeta`, `AccountSharedData`, `BanksClientError`,
+/// `Clock`, `ComputeBudgetInstruction`, `Instruction`, `InstructionError`, `Keypair`, `Pubkey`,
+/// `Signer`, `Transaction` and `TransactionError`. The backend type needs fields `runtime`,
+/// `context` (a `ProgramTestContext`) and `repeats` (a `RepeatGuard`), and a method
+/// `record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &Result<(), TxError>)`
+/// that returns the compute units it reports.
+#[macro_export]
+macro_rules! program_test_backend {
+    ($backend:ty) => {
+        /// A raw instruction as this crate's `Instruction`.
+        pub fn to_instruction(ix: &$crate::RawInstruction) -> Instruction {
+            Instruction {
+                program_id: Pubkey::new_from_array(ix.program_id),
+                accounts: ix
+                    .accounts
+                    .iter()
+                    .map(|m| AccountMeta {
+                        pubkey: Pubkey::new_from_array(m.pubkey),
+                        is_signer: m.is_signer,
+                        is_writable: m.is_writable,
+                    })
+                    .collect(),
+                data: ix.data.clone(),
+            }
+        }
+
+        pub fn keypair(raw: &$crate::RawKeypair) -> Keypair {
+            Keypair::try_from(&raw.0[..]).expect("valid keypair bytes")
+        }
+
+        fn map_tx_error(err: TransactionError) -> $crate::TxError {
+            match err {
+                TransactionError::InstructionError(index, InstructionError::Custom(code)) => {
+                    $crate::TxError::Custom { index, code }
+                }
+                other => $crate::TxError::Other(format!("{other:?}")),
+            }
+        }
+
+        fn map_error(err: BanksClientError) -> $crate::TxError {
+            match err {
+                BanksClientError::TransactionError(e) | BanksClientError::SimulationError { err: e, .. } => {
+                    map_tx_error(e)
+                }
+                other => $crate::TxError::Other(format!("{other:?}")),
+            }
+        }
+
+        impl $backend {
+            fn send_once(
+                &mut self,
+                mut instructions: Vec<Instruction>,
+                kps: &[Keypair],
+            ) -> Result<$crate::TxOutcome, $crate::TxError> {
+                let payer = &kps[0];
+                let blockhash = self.context.last_blockhash;
+                let message = Transaction::new_with_payer(&instructions, Some(&payer.pubkey())).message_data();
+                if let Some(price) = self.repeats.price_for(blockhash.to_bytes(), message) {
+                    instructions.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+                }
+                let signers: Vec<&Keypair> = kps.iter().collect();
+                let tx = Transaction::new_signed_with_payer(&instructions, Some(&payer.pubkey()), &signers, blockhash);
+                let result =
+                    match self.runtime.block_on(self.context.banks_client.process_transaction_with_metadata(tx)) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let e = map_error(e);
+                            self.record(None, &[], &Err(e.clone()));
+                            return Err(e);
+                        }
+                    };
+                let (logs, compute_units) = match &result.metadata {
+                    Some(meta) => (meta.log_messages.clone(), Some(meta.compute_units_consumed)),
+                    None => (vec![], None),
+                };
+                let outcome = result.result.map_err(map_tx_error);
+                let compute_units = self.record(compute_units, &logs, &outcome);
+                outcome.map(|()| $crate::TxOutcome { logs, compute_units })
+            }
+        }
+
+        impl $crate::Backend for $backend {
+            fn send(
+                &mut self,
+                ixs: &[$crate::RawInstruction],
+                payer: &$crate::RawKeypair,
+                signers: &[&$crate::RawKeypair],
+            ) -> Result<$crate::TxOutcome, $crate::TxError> {
+                let mut kps: Vec<Keypair> = vec![keypair(payer)];
+                kps.extend(signers.iter().map(|s| keypair(s)));
+                let instructions: Vec<Instruction> = ixs.iter().map(to_instruction).collect();
+                match self.send_once(instructions.clone(), &kps) {
+                    // The bank keeps a bounded queue of recent blockhashes: a long test can
+                    // outlive the one it started with. Take the newest and send again.
+                    Err($crate::TxError::Other(e)) if e.contains("BlockhashNotFound") => {
+                        self.runtime.block_on(self.context.get_new_latest_blockhash()).expect("new blockhash");
+                        self.send_once(instructions, &kps)
+                    }
+                    other => other,
+                }
+            }
+
+            fn account(&mut self, key: &$crate::Key) -> Option<$crate::RawAccount> {
+                let account = self
+                    .runtime
+                    .block_on(self.context.banks_client.get_account(Pubkey::new_from_array(*key)))
+                    .unwrap()?;
+                Some($crate::RawAccount {
+                    lamports: account.lamports,
+                    data: account.data,
+                    owner: account.owner.to_bytes(),
+                    executable: account.executable,
+                })
+            }
+
+            fn set_account(&mut self, key: &$crate::Key, account: $crate::RawAccount) {
+                let shared = AccountSharedData::from(Account {
+                    lamports: account.lamports,
+                    data: account.data,
+                    owner: Pubkey::new_from_array(account.owner),
+                    executable: account.executable,
+                    rent_epoch: u64::MAX,
+                });
+                self.context.set_account(&Pubkey::new_from_array(*key), &shared);
+            }
+
+            fn clock(&mut self) -> $crate::RawClock {
+                let clock: Clock = self.runtime.block_on(self.context.banks_client.get_sysvar()).unwrap();
+                $crate::RawClock { slot: clock.slot, unix_timestamp: clock.unix_timestamp }
+            }
+
+            fn warp(&mut self, slot: u64, unix_timestamp: i64) {
+                let current: Clock = self.runtime.block_on(self.context.banks_client.get_sysvar()).unwrap();
+                if slot > current.slot {
+                    self.context.warp_to_slot(slot).unwrap();
+                }
+                let mut clock: Clock = self.runtime.block_on(self.context.banks_client.get_sysvar()).unwrap();
+                clock.unix_timestamp = unix_timestamp;
+                self.context.set_sysvar(&clock);
+            }
+
+            fn payer(&self) -> $crate::RawKeypair {
+                $crate::RawKeypair(self.context.payer.to_bytes())
+            }
+        }
+    };
+}

@@ -608,7 +608,7 @@ impl<B: Backend> TestEnv<B> {
         let mut cache = margin_engine::health::PriceCache::new();
         for &(index, price) in prices {
             let market = self.market(index);
-            cache.insert(margin_engine::health::MarketSnapshot::new(&market, price)).unwrap();
+            cache.insert(margin_engine::health::MarketSnapshot::at_hypothetical_price(&market, price)).unwrap();
         }
         cache
     }

@@ -392,7 +392,7 @@ fn a_dust_position_in_a_halted_market_does_not_shield_the_rest_from_liquidation(
     env.advance_slots(1);
     env.set_price(1, 50_000_000);
     env.refresh_market(1).unwrap();
-    assert_eq!(env.market(1).breaker_status, margin_engine::math::breaker::HALTED);
+    assert_eq!(env.market(1).breaker_mode(), margin_engine::math::breaker::MarketMode::Halted);
     env.set_price(0, 93_000_000);
     let before = env.margin_account(target.margin_account).positions[0].base_amount;
     env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();

@@ -1,6 +1,6 @@
 //! Issue 6 through the real program: circuit breakers and governance.
 use margin_engine::error::ErrorCode;
-use margin_engine::math::breaker::{HALTED, NORMAL, REDUCE_ONLY};
+use margin_engine::math::breaker::MarketMode::{Halted, Normal, ReduceOnly};
 use margin_engine::state::{market_status, paused_operations, RiskParams};
 use margin_engine_sdk::instructions::{self as ix, Fill};
 // The backend under test: the native program by default; the SBF .so when the suite is compiled
@@ -61,7 +61,7 @@ fn a_soft_move_trips_reduce_only_and_only_reducing_fills_pass() {
     );
     env.refresh_market(0).unwrap();
     let m = env.market(0);
-    assert_eq!((m.breaker_status, m.breaker_trip_count), (REDUCE_ONLY, 1));
+    assert_eq!((m.breaker_mode(), m.breaker_trip_count), (ReduceOnly, 1));
     // Reduce-only orders are still accepted, and a fill that shrinks both sides goes through.
     let ro = OrderOpts { reduce_only: true, ..OrderOpts::default() };
     let ask = env.place_order(&a, 0, ASK, 120_000_000, 4 * BASE as u64, ro).unwrap();
@@ -89,7 +89,7 @@ fn a_fill_that_grows_risk_is_refused_once_the_market_is_reduce_only() {
     env.advance_slots(1);
     env.set_price(0, 118_000_000);
     env.refresh_market(0).unwrap();
-    assert_eq!(env.market(0).breaker_status, REDUCE_ONLY);
+    assert_eq!(env.market(0).breaker_mode(), ReduceOnly);
     // ...would grow both positions: refused.
     assert_eq!(env.fill(&filler, fill(&a, bid, &b, ask)), Err(program_error(ErrorCode::MarketReduceOnly)));
 }
@@ -102,7 +102,7 @@ fn a_hard_move_halts_every_price_dependent_action() {
     env.advance_slots(1);
     env.set_price(0, 50_000_000); // −50%
     env.refresh_market(0).unwrap();
-    assert_eq!(env.market(0).breaker_status, HALTED);
+    assert_eq!(env.market(0).breaker_mode(), Halted);
     let liquidator = env.new_trader(0);
     assert_eq!(env.fill(&filler, fill(&a, bid, &b, ask)), Err(program_error(ErrorCode::MarketHalted)));
     assert_eq!(
@@ -130,7 +130,7 @@ fn an_oracle_inconsistent_with_its_own_ema_halts() {
     env.write_pyth_with_ema(0, 101_000_000, 70_000_000); // price vs EMA: 44% apart
     assert_eq!(env.withdraw(&a, USDC), Err(program_error(ErrorCode::MarketHalted)));
     env.refresh_market(0).unwrap();
-    assert_eq!(env.market(0).breaker_status, HALTED);
+    assert_eq!(env.market(0).breaker_mode(), Halted);
 }
 
 #[test]
@@ -139,19 +139,19 @@ fn the_breaker_recovers_by_itself_after_calm_prices() {
     env.advance_slots(1);
     env.set_price(0, 55_000_000);
     env.refresh_market(0).unwrap();
-    assert_eq!(env.market(0).breaker_status, HALTED);
+    assert_eq!(env.market(0).breaker_mode(), Halted);
     // A jumpy price restarts the cooldown; steady ones (each within the soft band of the last) end it.
     for (slots, price) in [(10, 56_000_000), (10, 75_000_000), (20, 76_000_000), (20, 75_500_000), (20, 76_000_000)] {
         env.advance_slots(slots);
         env.set_price(0, price);
         env.refresh_market(0).unwrap();
-        assert_eq!(env.market(0).breaker_status, HALTED, "still cooling down at {price}");
+        assert_eq!(env.market(0).breaker_mode(), Halted, "still cooling down at {price}");
     }
     env.advance_slots(25);
     env.set_price(0, 76_000_000);
     env.refresh_market(0).unwrap();
     let m = env.market(0);
-    assert_eq!((m.breaker_status, m.breaker_reference_price), (NORMAL, 76_000_000));
+    assert_eq!((m.breaker_mode(), m.breaker_reference_price), (Normal, 76_000_000));
     env.withdraw(&a, USDC).unwrap();
     env.place_order(&a, 0, BID, 76_000_000, BASE as u64, OrderOpts::default()).unwrap();
 }

@@ -51,7 +51,7 @@ fn initial_health(env: &mut TestEnv<TestBackend>, t: &Trader, prices: &[(u16, u6
     let mut cache = PriceCache::new();
     for &(index, price) in prices {
         let market = env.market(index);
-        cache.insert(MarketSnapshot::new(&market, price)).unwrap();
+        cache.insert(MarketSnapshot::at_hypothetical_price(&market, price)).unwrap();
     }
     account_health(&env.margin_account(t.margin_account), &cache).unwrap().initial_health
 }

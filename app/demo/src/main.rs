@@ -31,7 +31,7 @@ impl Demo {
         let mut cache = PriceCache::new();
         for (i, &p) in self.prices.iter().enumerate() {
             let market = self.env.market(i as u16);
-            cache.insert(MarketSnapshot::new(&market, p)).unwrap();
+            cache.insert(MarketSnapshot::at_hypothetical_price(&market, p)).unwrap();
         }
         println!("\n== {step}");
         println!(

@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let markets: Vec<Market> = (0..8).map(market).collect();
     let mut cache = PriceCache::new();
     for (i, m) in markets.iter().enumerate() {
-        cache.insert(MarketSnapshot::new(m, 100_000_000 + i as u64 * 1_000_000)).unwrap();
+        cache.insert(MarketSnapshot::at_hypothetical_price(m, 100_000_000 + i as u64 * 1_000_000)).unwrap();
     }
     let accounts = accounts(100_000);
     let mut group = c.benchmark_group("keeper");

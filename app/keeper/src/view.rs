@@ -56,7 +56,9 @@ impl View {
         let mut prices = PriceCache::new();
         for m in &markets {
             if let Some(price) = m.price {
-                let _ = prices.insert(MarketSnapshot::new(&m.market, price));
+                if let Err(e) = prices.insert(MarketSnapshot::at_hypothetical_price(&m.market, price)) {
+                    tracing::warn!(market = m.market.market_index, error = %e, "market left out of the price cache");
+                }
             }
         }
         let accounts = chain

@@ -19,13 +19,14 @@ pub fn pyth_reading(market: &Market, data: &[u8]) -> Option<OracleReading> {
     reading_from_update(&market.oracle, &update).ok()
 }
 
-/// A price cache from (market, price) pairs: what the program would build for these prices.
-pub fn price_cache<'a>(markets: impl IntoIterator<Item = (&'a Market, u64)>) -> PriceCache {
+/// A price cache from (market, price) pairs: what the program would build for these prices
+/// (refused, as the program refuses it, beyond `MAX_CACHED_MARKETS` markets).
+pub fn price_cache<'a>(markets: impl IntoIterator<Item = (&'a Market, u64)>) -> anchor_lang::Result<PriceCache> {
     let mut cache = PriceCache::new();
     for (market, price) in markets {
-        let _ = cache.insert(MarketSnapshot::new(market, price));
+        cache.insert(MarketSnapshot::at_hypothetical_price(market, price))?;
     }
-    cache
+    Ok(cache)
 }
 
 pub fn health(account: &MarginAccount, prices: &PriceCache) -> Option<HealthReport> {
@@ -39,7 +40,8 @@ pub fn liquidation_price(account: &MarginAccount, prices: &PriceCache, market_in
     let snapshot = *prices.get(market_index)?;
     let at = |p: u64| {
         let mut c = *prices;
-        let _ = c.insert(MarketSnapshot { price: p, ..snapshot });
+        // Replaces the market's own entry, which exists: cannot run out of room.
+        c.insert(MarketSnapshot { price: p, ..snapshot }).ok()?;
         account_health(account, &c).ok().map(|h| h.maintenance_health)
     };
     let now = at(snapshot.price)?;

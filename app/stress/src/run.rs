@@ -2,7 +2,7 @@
 //! check conservation after every step, summarise.
 use std::time::Instant;
 
-use margin_engine::math::breaker::{HALTED, NORMAL};
+use margin_engine::math::breaker::MarketMode;
 use margin_engine_keeper::config::{MarketOracle, Modes};
 use margin_engine_keeper::{Keeper, KeeperConfig};
 use margin_engine_sdk::analytics::conservation_gap;
@@ -154,9 +154,9 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             last_adl_base = market.adl_base_total;
         }
         let step_hours = cfg.step_seconds as f64 / 3600.0;
-        if market.breaker_status == HALTED {
+        if market.breaker_mode() == MarketMode::Halted {
             summary.hours_halted += step_hours;
-        } else if market.breaker_status != NORMAL {
+        } else if market.breaker_mode() != MarketMode::Normal {
             summary.hours_reduce_only += step_hours;
         }
         peak_multiplier = peak_multiplier.max(market.initial_multiplier);

@@ -12,6 +12,7 @@ pub mod health;
 pub mod instructions;
 pub mod math;
 pub mod oracle;
+pub mod safe_math;
 pub mod state;
 
 pub use instructions::*;

@@ -7,6 +7,7 @@ use crate::health::PriceCache;
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
 use crate::math::insurance::available_draw;
 use crate::math::margin::notional_up;
+use crate::safe_math::SafeMath;
 use crate::state::{market_status, MarginAccount, Market};
 
 /// Starts a new insurance draw period for the market when the old one has run out; the drawdown
@@ -37,11 +38,9 @@ pub fn available_for(market: &mut Market, fund_balance: u64, slot: u64) -> u64 {
 /// Books a draw of `amount` (of which `deficit_part` covered negative equity) against the market's
 /// period cap and its running totals.
 pub fn record_draw(market: &mut Market, amount: u64, deficit_part: u64) -> Result<()> {
-    market.insurance_drawn_in_period =
-        market.insurance_drawn_in_period.checked_add(amount).ok_or(ErrorCode::MathOverflow)?;
-    market.insurance_paid_total = market.insurance_paid_total.checked_add(amount).ok_or(ErrorCode::MathOverflow)?;
-    market.insurance_deficit_total =
-        market.insurance_deficit_total.checked_add(deficit_part).ok_or(ErrorCode::MathOverflow)?;
+    market.insurance_drawn_in_period = market.insurance_drawn_in_period.safe_add(amount)?;
+    market.insurance_paid_total = market.insurance_paid_total.safe_add(amount)?;
+    market.insurance_deficit_total = market.insurance_deficit_total.safe_add(deficit_part)?;
     Ok(())
 }
 
@@ -66,7 +65,7 @@ pub fn closing_fees(account: &MarginAccount, prices: &PriceCache) -> Result<u64>
         let snapshot = prices.get(position.market_index).ok_or(ErrorCode::MissingMarketAccounts)?;
         let notional = notional_up(position.base_amount, snapshot.price)?;
         let fee = mul_div_u128(notional, snapshot.liquidation_fee as u128, RATIO_PRECISION as u128, Rounding::Up)?;
-        fees = fees.checked_add(u128_to_u64(fee)?).ok_or(ErrorCode::MathOverflow)?;
+        fees = fees.safe_add(u128_to_u64(fee)?)?;
     }
     Ok(fees)
 }

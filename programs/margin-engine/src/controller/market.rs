@@ -5,12 +5,25 @@
 use anchor_lang::prelude::*;
 
 use crate::events::{BreakerReset, BreakerTripped, RegimeChanged};
-use crate::math::breaker::{implied_status, step, Transition};
+use crate::math::breaker::{step, Transition};
 use crate::math::funding::update_twap;
-use crate::math::stable_price;
 use crate::math::volatility;
-use crate::oracle::{AcceptedPrice, OracleSource, OracleValidity};
+use crate::oracle::{read_price, AcceptedPrice, OracleAction, OracleSource, OracleValidity};
 use crate::state::Market;
+
+/// The price an instruction that writes its market acts on: read under the one oracle policy
+/// (`oracle::read_price`) and fed into the market (`on_price`).
+pub fn accept_price(
+    market: &mut Market,
+    oracle: &AccountInfo,
+    fallback: Option<&AccountInfo>,
+    clock: &Clock,
+    action: OracleAction,
+) -> Result<AcceptedPrice> {
+    let accepted = read_price(market, oracle, fallback, clock, action)?;
+    on_price(market, &accepted, clock.slot)?;
+    Ok(accepted)
+}
 
 /// Feeds an accepted price into the market's derived state and breaker; emits breaker events.
 pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result<()> {
@@ -23,7 +36,7 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
     if price.validity != OracleValidity::Valid {
         return Ok(());
     }
-    market.stable_price = stable_price::follow(market.stable_price, market.stable_price_slot, price.price, slot);
+    market.stable_price = market.stable_price_at(price.price, true, slot);
     market.stable_price_slot = slot;
     let window = market.risk.funding_period_slots as u64;
     market.oracle_twap = update_twap(market.oracle_twap, market.oracle_twap_slot, price.price, slot, window)?;
@@ -49,6 +62,7 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
     market.set_breaker_state(&next);
     match transition {
         Some(Transition::Tripped { from, to }) => {
+            let (from, to) = (from as u8, to as u8);
             market.breaker_trip_count += 1;
             emit!(BreakerTripped {
                 market_index: market.market_index,
@@ -64,23 +78,4 @@ pub fn on_price(market: &mut Market, price: &AcceptedPrice, slot: u64) -> Result
         None => {}
     }
     Ok(())
-}
-
-/// The mode a market is in for this price: the strictest of the people's flags, the stored breaker
-/// and what this price implies on its own (so a jump stops new risk even before anyone persists
-/// the trip with `refresh_market`).
-pub fn effective_mode(market: &Market, price: &AcceptedPrice, slot: u64) -> u8 {
-    let implied = implied_status(&market.breaker_state(), &market.breaker_params(), price.price, price.ema_price, slot);
-    market.manual_mode(slot).max(market.breaker_status).max(implied)
-}
-
-/// The stable price for this accepted price now (what `on_price` would store), for snapshots of
-/// markets an instruction only reads.
-pub fn stable_price_at(market: &Market, price: &AcceptedPrice, slot: u64) -> u64 {
-    if price.validity == OracleValidity::Valid {
-        stable_price::follow(market.stable_price, market.stable_price_slot, price.price, slot)
-    } else {
-        // A stale price does not move the stable price; an unset one starts at the price.
-        stable_price::follow(market.stable_price, market.stable_price_slot, price.price, market.stable_price_slot)
-    }
 }

@@ -1,14 +1,14 @@
 use anchor_lang::prelude::*;
 
-use crate::error::ErrorCode;
 use crate::math::position::{apply_trade, funding_owed, open_interest_delta, side_index};
 use crate::math::trading::trade_quote;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{Exchange, MarginAccount, Market};
 
 /// Adds `delta` to an account's collateral and to the exchange total, checked.
 pub fn adjust_collateral(account: &mut MarginAccount, exchange: &mut Exchange, delta: i64) -> Result<()> {
-    account.collateral = account.collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
-    exchange.total_collateral = exchange.total_collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    account.collateral = account.collateral.safe_add(delta)?;
+    exchange.total_collateral = exchange.total_collateral.safe_add(delta)?;
     Ok(())
 }
 
@@ -26,7 +26,7 @@ pub fn settle_funding(
     account.positions[slot].last_cumulative_funding = index;
     if owed != 0 {
         adjust_collateral(account, exchange, owed)?;
-        market.funding_pool = market.funding_pool.checked_sub(owed).ok_or(ErrorCode::MathOverflow)?;
+        market.funding_pool = market.funding_pool.safe_sub(owed)?;
     }
     Ok(owed)
 }
@@ -60,36 +60,36 @@ pub fn apply_fill(
             side_index(result.base_amount, market.cumulative_funding_long, market.cumulative_funding_short);
     }
     adjust_collateral(account, exchange, result.realized_pnl)?;
-    let quote_change = result.quote_amount.checked_sub(position.quote_amount).ok_or(ErrorCode::MathOverflow)?;
-    market.total_position_quote =
-        market.total_position_quote.checked_add(quote_change).ok_or(ErrorCode::MathOverflow)?;
+    let quote_change = result.quote_amount.safe_sub(position.quote_amount)?;
+    market.total_position_quote = market.total_position_quote.safe_add(quote_change)?;
     let (long, short) = open_interest_delta(position.base_amount, result.base_amount);
     market.open_interest_long = apply_delta(market.open_interest_long, long)?;
     market.open_interest_short = apply_delta(market.open_interest_short, short)?;
     Ok(FillResult { old_base: position.base_amount, new_base: result.base_amount, realized_pnl: result.realized_pnl })
 }
 
-/// Both sides of a transfer of base.
+/// Both sides of a transfer of base, in the order the caller named the accounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BaseTransfer {
-    pub buyer: FillResult,
-    pub seller: FillResult,
+    pub a: FillResult,
+    pub b: FillResult,
     /// Quote the buyer paid (rounded up) and the seller received (rounded down).
     pub paid: u64,
     pub received: u64,
 }
 
 /// The one transfer of base between two accounts behind fills, liquidation steps and ADL:
-/// `base` moves from `seller` to `buyer` at `price`; the buyer pays the rounded-up quote, the
-/// seller receives the rounded-down one and the unit between goes to the fee pool. Profit either
-/// side realises is locked for the bad-debt window; a realised loss records its market (where a
-/// flat account's later deficit is attributed).
+/// `base` moves at `price` to `a` from `b` when `a_buys`, else to `b` from `a`; the buyer pays the
+/// rounded-up quote, the seller receives the rounded-down one and the unit between goes to the fee
+/// pool. Profit either side realises is locked for the bad-debt window; a realised loss records
+/// its market (where a flat account's later deficit is attributed).
 #[allow(clippy::too_many_arguments)]
 pub fn transfer_base(
-    buyer: &mut MarginAccount,
-    buyer_slot: usize,
-    seller: &mut MarginAccount,
-    seller_slot: usize,
+    a: &mut MarginAccount,
+    a_slot: usize,
+    b: &mut MarginAccount,
+    b_slot: usize,
+    a_buys: bool,
     market: &mut Market,
     exchange: &mut Exchange,
     base: u64,
@@ -97,21 +97,82 @@ pub fn transfer_base(
     slot: u64,
 ) -> Result<BaseTransfer> {
     let (paid, received) = trade_quote(base, price)?;
-    let signed_base = i64::try_from(base).map_err(|_| ErrorCode::MathOverflow)?;
-    let paid_signed = i64::try_from(paid).map_err(|_| ErrorCode::MathOverflow)?;
-    let received_signed = i64::try_from(received).map_err(|_| ErrorCode::MathOverflow)?;
-    let buyer_fill = apply_fill(buyer, buyer_slot, market, exchange, signed_base, -paid_signed)?;
-    let seller_fill = apply_fill(seller, seller_slot, market, exchange, -signed_base, received_signed)?;
-    for (account, fill) in [(&mut *buyer, buyer_fill), (&mut *seller, seller_fill)] {
+    let signed_base = base.safe_i64()?;
+    let (paid_signed, received_signed) = (paid.safe_i64()?, received.safe_i64()?);
+    let (a_delta, a_quote) = if a_buys { (signed_base, -paid_signed) } else { (-signed_base, received_signed) };
+    let a_fill = apply_fill(a, a_slot, market, exchange, a_delta, a_quote)?;
+    let b_fill =
+        apply_fill(b, b_slot, market, exchange, -a_delta, if a_buys { received_signed } else { -paid_signed })?;
+    for (account, fill) in [(&mut *a, a_fill), (&mut *b, b_fill)] {
         account.lock_profit(fill.realized_pnl, slot);
         if fill.realized_pnl < 0 {
             account.loss_market_index = market.market_index;
         }
     }
-    exchange.fee_pool = exchange.fee_pool.checked_add(paid - received).ok_or(ErrorCode::MathOverflow)?;
-    Ok(BaseTransfer { buyer: buyer_fill, seller: seller_fill, paid, received })
+    exchange.fee_pool = exchange.fee_pool.safe_add(paid - received)?;
+    Ok(BaseTransfer { a: a_fill, b: b_fill, paid, received })
 }
 
 fn apply_delta(value: u64, delta: i128) -> Result<u64> {
-    u64::try_from(value as i128 + delta).map_err(|_| ErrorCode::MathOverflow.into())
+    (value as i128 + delta).safe_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transfer moves base, quote and the rounding unit and nothing else: every unit lands in a
+    /// position, a collateral balance or the fee pool; open interest follows; profit is locked.
+    #[test]
+    fn one_transfer_of_base_conserves_every_unit() {
+        let mut buyer: MarginAccount = bytemuck::Zeroable::zeroed();
+        let mut seller: MarginAccount = bytemuck::Zeroable::zeroed();
+        let mut market: Market = bytemuck::Zeroable::zeroed();
+        let mut exchange: Exchange = bytemuck::Zeroable::zeroed();
+        // 1.5 base at $100.000001: the buyer pays 150,000,002 (rounded up), the seller gets
+        // 150,000,001; the unit between goes to the fee pool.
+        let t = transfer_base(
+            &mut buyer,
+            0,
+            &mut seller,
+            0,
+            true,
+            &mut market,
+            &mut exchange,
+            1_500_000_000,
+            100_000_001,
+            7,
+        )
+        .unwrap();
+        assert_eq!((t.paid, t.received, exchange.fee_pool), (150_000_002, 150_000_001, 1));
+        assert_eq!((buyer.positions[0].base_amount, seller.positions[0].base_amount), (1_500_000_000, -1_500_000_000));
+        assert_eq!((market.open_interest_long, market.open_interest_short), (1_500_000_000, 1_500_000_000));
+        let quotes = buyer.positions[0].quote_amount as i128 + seller.positions[0].quote_amount as i128;
+        assert_eq!(quotes + exchange.fee_pool as i128, 0);
+        assert_eq!(market.total_position_quote as i128, quotes);
+        // Closing back at $110: the old seller realises a loss (and records the market), the old
+        // buyer a profit, locked at slot 9.
+        market.market_index = 3;
+        let t = transfer_base(
+            &mut buyer,
+            0,
+            &mut seller,
+            0,
+            false,
+            &mut market,
+            &mut exchange,
+            1_500_000_000,
+            110_000_000,
+            9,
+        )
+        .unwrap();
+        assert!(t.a.realized_pnl > 0 && t.b.realized_pnl < 0);
+        assert_eq!(buyer.locked_profit_at(9), t.a.realized_pnl as u64);
+        assert_eq!(buyer.locked_profit_at(9 + crate::constants::BAD_DEBT_WITHDRAW_GATE_SLOTS), 0);
+        assert_eq!(seller.loss_market_index, 3);
+        assert_eq!((market.open_interest_long, market.total_position_quote), (0, 0));
+        let collateral = buyer.collateral as i128 + seller.collateral as i128;
+        assert_eq!(collateral + exchange.fee_pool as i128, 0, "every unit is somewhere");
+        assert_eq!(exchange.total_collateral as i128, collateral);
+    }
 }

@@ -5,14 +5,15 @@ use crate::constants::*;
 use crate::controller::adl::{adl_price, candidate_score};
 use crate::controller::bankruptcy::{clear_bankrupt, loss_market};
 use crate::controller::insurance::require_fund_exhausted;
-use crate::controller::market::on_price;
+use crate::controller::market::accept_price;
 use crate::controller::position::transfer_base;
 use crate::error::ErrorCode;
 use crate::events::AutoDeleveraged;
 use crate::health::{account_health, MarketSnapshot, PriceCache};
 use crate::instructions::gates;
 use crate::math::fixed::{mul_div_u128, u128_to_u64, Rounding};
-use crate::oracle::{self, OracleAction};
+use crate::oracle::OracleAction;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, second rung: when the insurance fund cannot pay, the bankrupt position in
@@ -53,13 +54,11 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     let oracle_price = accepted.price;
-    on_price(&mut market, &accepted, clock.slot)?;
     // Every breaker state: deleveraging a bankrupt position only removes risk.
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
-    prices.load_remaining(groups, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
+    prices.load(Some((&market, &accounts.market.key(), &accepted)), groups, &clock, OracleAction::Liquidate)?;
     let health = account_health(&target, &prices)?;
     if health.equity() >= 0 {
         clear_bankrupt(&mut target, &mut exchange);
@@ -101,38 +100,25 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         previous_score = score;
 
         let take = position.base_amount.unsigned_abs().min(remaining);
-        if target_base > 0 {
-            transfer_base(
-                &mut candidate,
-                slot,
-                &mut target,
-                target_slot,
-                &mut market,
-                &mut exchange,
-                take,
-                adl_price,
-                clock.slot,
-            )?;
-        } else {
-            transfer_base(
-                &mut target,
-                target_slot,
-                &mut candidate,
-                slot,
-                &mut market,
-                &mut exchange,
-                take,
-                adl_price,
-                clock.slot,
-            )?;
-        }
+        // The candidate buys a bankrupt long's base and sells to a bankrupt short.
+        transfer_base(
+            &mut candidate,
+            slot,
+            &mut target,
+            target_slot,
+            target_base > 0,
+            &mut market,
+            &mut exchange,
+            take,
+            adl_price,
+            clock.slot,
+        )?;
         remaining -= take;
-        market.adl_base_total = market.adl_base_total.checked_add(take).ok_or(ErrorCode::MathOverflow)?;
+        market.adl_base_total = market.adl_base_total.safe_add(take)?;
         let absorbed =
             mul_div_u128(take as u128, adl_price.abs_diff(oracle_price) as u128, BASE_PRECISION as u128, Rounding::Up)?;
-        market.adl_loss_total =
-            market.adl_loss_total.checked_add(u128_to_u64(absorbed)?).ok_or(ErrorCode::MathOverflow)?;
-        let signed = i64::try_from(take).map_err(|_| ErrorCode::MathOverflow)?;
+        market.adl_loss_total = market.adl_loss_total.safe_add(u128_to_u64(absorbed)?)?;
+        let signed = take.safe_i64()?;
         emit!(AutoDeleveraged {
             target: accounts.target.key(),
             candidate: *info.key,
@@ -143,7 +129,7 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
         });
     }
     market.last_bad_debt_slot = clock.slot;
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
+    prices.insert(MarketSnapshot::at_accepted_price(&market, &accepted, clock.slot))?;
     if account_health(&target, &prices)?.equity() >= 0 {
         clear_bankrupt(&mut target, &mut exchange);
     }

@@ -4,6 +4,7 @@ use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::MarketCreated;
 use crate::math::volatility::VolState;
+use crate::safe_math::SafeMath;
 use crate::state::{market_status, validate_market_name, Exchange, Market, OracleConfig, RiskParams};
 
 #[derive(Accounts)]
@@ -46,7 +47,7 @@ pub fn handle_create_market(
     market.bump = ctx.bumps.market;
     let vol = VolState::new(&market.risk.vol_params());
     market.set_vol_state(&vol);
-    exchange.market_count = exchange.market_count.checked_add(1).ok_or(ErrorCode::MathOverflow)?;
+    exchange.market_count = exchange.market_count.safe_add(1)?;
     emit!(MarketCreated {
         market_index: market.market_index,
         name,

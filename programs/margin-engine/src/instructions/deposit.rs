@@ -5,6 +5,7 @@ use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::CollateralDeposited;
 use crate::instructions::gates;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{Exchange, MarginAccount};
 
 /// Anyone may top up any margin account (it can only make the account safer); the tokens must
@@ -31,15 +32,15 @@ pub struct Deposit<'info> {
 
 pub fn handle_deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
-    let delta = i64::try_from(amount).map_err(|_| ErrorCode::MathOverflow)?;
+    let delta = amount.safe_i64()?;
     {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
         exchange.require_open(gates::DEPOSIT)?;
-        exchange.total_collateral = exchange.total_collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+        exchange.total_collateral = exchange.total_collateral.safe_add(delta)?;
     }
     let collateral_after = {
         let mut account = ctx.accounts.margin_account.load_mut()?;
-        account.collateral = account.collateral.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+        account.collateral = account.collateral.safe_add(delta)?;
         account.last_active_slot = Clock::get()?.slot;
         account.collateral
     };

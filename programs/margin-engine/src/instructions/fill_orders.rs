@@ -2,21 +2,22 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::Token;
 
 use crate::constants::*;
-use crate::controller::market::{effective_mode, on_price};
+use crate::controller::market::accept_price;
 use crate::controller::orders::reduce_order;
 use crate::controller::position::{adjust_collateral, transfer_base, FillResult};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::OrderFilled;
-use crate::health::{account_health, require_no_halted_exposure, MarketSnapshot, PriceCache};
+use crate::health::{account_health, require_held_markets_allow, PriceCache};
 use crate::instructions::gates;
-use crate::math::breaker::{HALTED, NORMAL};
+use crate::math::breaker::MarketAction;
 use crate::math::fixed::{mul_div_u128, Rounding};
 use crate::math::funding::mark_after_fill;
 use crate::math::margin::{notional_up, HealthReport};
 use crate::math::position::is_risk_reducing;
 use crate::math::trading::{crosses, fee, split_fee, within_band};
-use crate::oracle::{self, OracleAction};
+use crate::oracle::OracleAction;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, order_side, Exchange, MarginAccount, Market, Order};
 
 /// Permissionless: a keeper matches a taker order against a crossing maker order at the maker's
@@ -73,11 +74,10 @@ pub fn handle_fill_orders<'info>(
 
     // Oracle: valid for trading; it also feeds the oracle TWAP used by funding.
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?;
+    let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?;
     let oracle_price = accepted.price;
-    on_price(&mut market, &accepted, clock.slot)?;
-    let mode = effective_mode(&market, &accepted, clock.slot);
-    require!(mode != HALTED, ErrorCode::MarketHalted);
+    let mode = market.mode(accepted.price, accepted.ema_price, clock.slot);
+    mode.require_allows(MarketAction::ReduceRisk)?;
     let window = market.risk.funding_period_slots as u64;
 
     let taker_slot = taker.order_index(taker_order_id).ok_or(ErrorCode::OrderNotFound)?;
@@ -99,39 +99,27 @@ pub fn handle_fill_orders<'info>(
     require!(base > 0, ErrorCode::NothingToFill);
 
     let open_interest_before = market.open_interest_long;
-    let transfer = if taker_buys {
-        transfer_base(
-            &mut taker,
-            taker_pos,
-            &mut maker,
-            maker_pos,
-            &mut market,
-            &mut exchange,
-            base,
-            price,
-            clock.slot,
-        )?
-    } else {
-        transfer_base(
-            &mut maker,
-            maker_pos,
-            &mut taker,
-            taker_pos,
-            &mut market,
-            &mut exchange,
-            base,
-            price,
-            clock.slot,
-        )?
-    };
-    let (taker_fill, maker_fill) =
-        if taker_buys { (transfer.buyer, transfer.seller) } else { (transfer.seller, transfer.buyer) };
+    let transfer = transfer_base(
+        &mut taker,
+        taker_pos,
+        &mut maker,
+        maker_pos,
+        taker_buys,
+        &mut market,
+        &mut exchange,
+        base,
+        price,
+        clock.slot,
+    )?;
+    let (taker_fill, maker_fill) = (transfer.a, transfer.b);
     let taker_reduces = is_risk_reducing(taker_fill.old_base, taker_fill.new_base);
     let maker_reduces = is_risk_reducing(maker_fill.old_base, maker_fill.new_base);
     reduce_order(&mut taker, taker_slot, base)?;
     reduce_order(&mut maker, maker_slot, base)?;
     // Reduce-only market: a fill may only shrink both positions.
-    require!(mode == NORMAL || (taker_reduces && maker_reduces), ErrorCode::MarketReduceOnly);
+    if !(taker_reduces && maker_reduces) {
+        mode.require_allows(MarketAction::AddRisk)?;
+    }
     // The cap binds only fills that raise open interest; closing is always allowed.
     require!(
         market.open_interest_long <= open_interest_before || market.open_interest_long <= market.risk.max_open_interest,
@@ -142,12 +130,12 @@ pub fn handle_fill_orders<'info>(
     let paid = transfer.paid;
     let taker_fee = fee(paid, market.risk.taker_fee)?;
     let maker_fee = fee(paid, market.risk.maker_fee)?;
-    adjust_collateral(&mut taker, &mut exchange, -i64::try_from(taker_fee).map_err(|_| ErrorCode::MathOverflow)?)?;
-    adjust_collateral(&mut maker, &mut exchange, -i64::try_from(maker_fee).map_err(|_| ErrorCode::MathOverflow)?)?;
-    let total_fee = taker_fee.checked_add(maker_fee).ok_or(ErrorCode::MathOverflow)?;
+    adjust_collateral(&mut taker, &mut exchange, -taker_fee.safe_i64()?)?;
+    adjust_collateral(&mut maker, &mut exchange, -maker_fee.safe_i64()?)?;
+    let total_fee = taker_fee.safe_add(maker_fee)?;
     let (insurance, filler_reward, protocol) =
         split_fee(total_fee, market.risk.fee_insurance_share, market.risk.filler_reward_share)?;
-    exchange.fee_pool = exchange.fee_pool.checked_add(protocol).ok_or(ErrorCode::MathOverflow)?;
+    exchange.fee_pool = exchange.fee_pool.safe_add(protocol)?;
 
     (market.mark_price, market.mark_twap) = mark_after_fill(
         market.mark_price,
@@ -167,8 +155,12 @@ pub fn handle_fill_orders<'info>(
     // Each side must meet initial margin afterwards unless its risk only went down; a side whose
     // risk went down must still not end worse off than liquidation at the oracle would leave it.
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
-    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&accounts.market.key()))?;
+    prices.load(
+        Some((&market, &accounts.market.key(), &accepted)),
+        ctx.remaining_accounts,
+        &clock,
+        OracleAction::Trade,
+    )?;
     let fee_rate = market.risk.liquidation_fee as u64 + market.risk.insurance_fee as u64;
     for (account, reduces, fill, fee_paid, margin_error) in [
         (&*taker, taker_reduces, taker_fill, taker_fee, ErrorCode::InsufficientInitialMargin),
@@ -179,7 +171,7 @@ pub fn handle_fill_orders<'info>(
             let closed = fill.old_base.unsigned_abs().min(base);
             require_no_worse_than_liquidation(&health, fill, closed, price, oracle_price, fee_paid, fee_rate)?;
         } else {
-            require_no_halted_exposure(account, &prices)?;
+            require_held_markets_allow(account, &prices, MarketAction::MarginCheck)?;
             if health.initial_health < 0 {
                 return Err(margin_error.into());
             }
@@ -193,11 +185,7 @@ pub fn handle_fill_orders<'info>(
     drop(market);
     if filler_reward > 0 {
         let mut filler = accounts.filler_account.load_mut()?;
-        adjust_collateral(
-            &mut filler,
-            &mut exchange,
-            i64::try_from(filler_reward).map_err(|_| ErrorCode::MathOverflow)?,
-        )?;
+        adjust_collateral(&mut filler, &mut exchange, filler_reward.safe_i64()?)?;
     }
     drop(exchange);
     transfer_from_vault(
@@ -247,11 +235,10 @@ fn require_no_worse_than_liquidation(
     let adverse = if sold { oracle_price.saturating_sub(price) } else { price.saturating_sub(oracle_price) };
     let traded = fill.old_base.abs_diff(fill.new_base);
     let given_up = mul_div_u128(traded as u128, adverse as u128, BASE_PRECISION as u128, Rounding::Up)?
-        .checked_add(fee_paid as u128)
-        .ok_or(ErrorCode::MathOverflow)?;
+        .safe_add(fee_paid as u128)?;
     require!(health.equity() >= 0, ErrorCode::FillWorseThanLiquidation);
     let allowance = mul_div_u128(
-        notional_up(i64::try_from(closed_base).map_err(|_| ErrorCode::MathOverflow)?, oracle_price)?,
+        notional_up(closed_base.safe_i64()?, oracle_price)?,
         liquidation_fee_rate as u128,
         RATIO_PRECISION as u128,
         Rounding::Down,

@@ -4,7 +4,7 @@ use anchor_spl::token::Token;
 use crate::constants::*;
 use crate::controller::bankruptcy::{loss_market, mark_bankrupt};
 use crate::controller::liquidation::{plan, LiquidationOutcome};
-use crate::controller::market::on_price;
+use crate::controller::market::accept_price;
 use crate::controller::orders::cancel_orders;
 use crate::controller::position::{adjust_collateral, transfer_base};
 use crate::controller::vault::transfer_from_vault;
@@ -14,7 +14,8 @@ use crate::health::{account_health, MarketSnapshot, PriceCache};
 use crate::instructions::gates;
 use crate::math::fixed::i128_to_i64;
 use crate::math::position::is_risk_reducing;
-use crate::oracle::{self, OracleAction};
+use crate::oracle::OracleAction;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless: a liquidator takes over part of an under-maintenance account's position in
@@ -55,14 +56,17 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     exchange.require_open(gates::LIQUIDATE)?;
     let mut market = accounts.market.load_mut()?;
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
+    let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     let price = accepted.price;
-    on_price(&mut market, &accepted, clock.slot)?;
     // No breaker state stops this: liquidation is de-risking, and positions in a halted market
     // are valued at the same accepted (never replayed, never too old) price.
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
-    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
+    prices.load(
+        Some((&market, &accounts.market.key(), &accepted)),
+        ctx.remaining_accounts,
+        &clock,
+        OracleAction::Liquidate,
+    )?;
 
     let mut target = accounts.target.load_mut()?;
     let mut liquidator = accounts.liquidator_account.load_mut()?;
@@ -104,41 +108,25 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     // Move the base at the oracle price.
     let target_slot = target.position_index(market.market_index).ok_or(ErrorCode::NoPositionInMarket)?;
     let liq_slot = liquidator.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;
-    let transfer = if position_base > 0 {
-        transfer_base(
-            &mut liquidator,
-            liq_slot,
-            &mut target,
-            target_slot,
-            &mut market,
-            &mut exchange,
-            step.base,
-            price,
-            clock.slot,
-        )?
-    } else {
-        transfer_base(
-            &mut target,
-            target_slot,
-            &mut liquidator,
-            liq_slot,
-            &mut market,
-            &mut exchange,
-            step.base,
-            price,
-            clock.slot,
-        )?
-    };
-    let liquidator_fill = if position_base > 0 { transfer.buyer } else { transfer.seller };
-    let fees = step.liquidator_fee.checked_add(step.insurance_fee).ok_or(ErrorCode::MathOverflow)?;
-    adjust_collateral(&mut target, &mut exchange, -i64::try_from(fees).map_err(|_| ErrorCode::MathOverflow)?)?;
-    adjust_collateral(
+    // The liquidator buys a long's base and sells a short's.
+    let liquidator_fill = transfer_base(
         &mut liquidator,
+        liq_slot,
+        &mut target,
+        target_slot,
+        position_base > 0,
+        &mut market,
         &mut exchange,
-        i64::try_from(step.liquidator_fee).map_err(|_| ErrorCode::MathOverflow)?,
-    )?;
+        step.base,
+        price,
+        clock.slot,
+    )?
+    .a;
+    let fees = step.liquidator_fee.safe_add(step.insurance_fee)?;
+    adjust_collateral(&mut target, &mut exchange, -fees.safe_i64()?)?;
+    adjust_collateral(&mut liquidator, &mut exchange, step.liquidator_fee.safe_i64()?)?;
 
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
+    prices.insert(MarketSnapshot::at_accepted_price(&market, &accepted, clock.slot))?;
     let after = account_health(&target, &prices)?;
     let still_liquidating = after.liquidation_health < 0;
     if !still_liquidating {
@@ -165,7 +153,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
         target: accounts.target.key(),
         liquidator: accounts.liquidator_account.key(),
         market_index,
-        base_amount: i64::try_from(-target_delta).map_err(|_| ErrorCode::MathOverflow)?,
+        base_amount: (-target_delta).safe_i64()?,
         price,
         liquidator_fee: step.liquidator_fee,
         insurance_fee: step.insurance_fee,

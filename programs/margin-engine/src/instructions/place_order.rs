@@ -3,10 +3,11 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::error::ErrorCode;
 use crate::events::OrderPlaced;
-use crate::health::{account_health, position_risk, require_no_halted_exposure, MarketSnapshot, PriceCache};
+use crate::health::{account_health, position_risk, require_held_markets_allow, PriceCache};
 use crate::instructions::gates;
-use crate::math::breaker::{HALTED, NORMAL};
+use crate::math::breaker::MarketAction;
 use crate::oracle::{self, OracleAction};
+use crate::safe_math::SafeMath;
 use crate::state::{margin_account_flags, order_flags, order_side, Exchange, MarginAccount, Market, Order};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,21 +48,25 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
     let market = ctx.accounts.market.load()?;
     validate_order(&args, &market, clock.slot)?;
 
-    let mut prices = PriceCache::new();
+    // The market is only read here: the price is checked but not fed into it.
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Trade)?;
-    let snapshot = MarketSnapshot::at(&market, &price, clock.slot);
-    require!(snapshot.mode != HALTED, ErrorCode::MarketHalted);
-    require!(snapshot.mode == NORMAL || args.reduce_only, ErrorCode::MarketReduceOnly);
-    prices.insert(snapshot)?;
-    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Trade, Some(&ctx.accounts.market.key()))?;
+    let action = if args.reduce_only { MarketAction::ReduceRisk } else { MarketAction::AddRisk };
+    market.mode(price.price, price.ema_price, clock.slot).require_allows(action)?;
+    let mut prices = PriceCache::new();
+    prices.load(
+        Some((&market, &ctx.accounts.market.key(), &price)),
+        ctx.remaining_accounts,
+        &clock,
+        OracleAction::Trade,
+    )?;
 
     let mut account = ctx.accounts.margin_account.load_mut()?;
     require!(!account.has_flag(margin_account_flags::BANKRUPT), ErrorCode::BankruptCannotTrade);
     let order_slot = account.orders.iter().position(|o| o.is_empty()).ok_or(ErrorCode::TooManyOrders)?;
     let position_slot = account.position_index_or_open(args.market_index).ok_or(ErrorCode::TooManyPositions)?;
     let order_id = account.next_order_id;
-    account.next_order_id = order_id.checked_add(1).ok_or(ErrorCode::MathOverflow)?;
+    account.next_order_id = order_id.safe_add(1)?;
     let mut flags = 0u8;
     if args.reduce_only {
         flags |= order_flags::REDUCE_ONLY;
@@ -88,10 +93,10 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
         let worst_before = position_risk(&account.positions[position_slot], &snapshot)?.worst_case_base()?;
         let p = &mut account.positions[position_slot];
         let open = if args.side == order_side::BID { &mut p.open_bids } else { &mut p.open_asks };
-        *open = open.checked_add(args.base_amount).ok_or(ErrorCode::MathOverflow)?;
+        *open = open.safe_add(args.base_amount)?;
         let worst_after = position_risk(&account.positions[position_slot], &snapshot)?.worst_case_base()?;
         if worst_after.unsigned_abs() > worst_before.unsigned_abs() {
-            require_no_halted_exposure(&account, &prices)?;
+            require_held_markets_allow(&account, &prices, MarketAction::MarginCheck)?;
             let health = account_health(&account, &prices)?;
             require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
         }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
-use crate::controller::market::on_price;
-use crate::oracle::{self, OracleAction};
+use crate::controller::market::accept_price;
+use crate::oracle::OracleAction;
 use crate::state::Market;
 
 /// Permissionless crank: feeds the current oracle price into the market's TWAP and circuit breaker,
@@ -22,6 +22,6 @@ pub fn handle_refresh_market(ctx: Context<RefreshMarket>) -> Result<()> {
     let clock = Clock::get()?;
     let mut market = ctx.accounts.market.load_mut()?;
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Refresh)?;
-    on_price(&mut market, &price, clock.slot)
+    accept_price(&mut market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Refresh)?;
+    Ok(())
 }

@@ -6,15 +6,16 @@ use crate::controller::bankruptcy::{clear_bankrupt, loss_market};
 use crate::controller::insurance::{
     available_for, closing_fees, record_draw, resolve_bounty, trip_drawdown_if_exceeded,
 };
-use crate::controller::market::on_price;
+use crate::controller::market::accept_price;
 use crate::controller::position::adjust_collateral;
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::BankruptcyResolved;
-use crate::health::{account_health, MarketSnapshot, PriceCache};
+use crate::health::{account_health, PriceCache};
 use crate::instructions::gates;
 use crate::math::fixed::u128_to_u64;
-use crate::oracle::{self, OracleAction};
+use crate::oracle::OracleAction;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, first rung of the waterfall after the liquidator: the insurance fund pays a
@@ -58,12 +59,15 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     require!(target.has_flag(margin_account_flags::BANKRUPT), ErrorCode::NotBankrupt);
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let accepted = oracle::read_price(&market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
-    on_price(&mut market, &accepted, clock.slot)?;
+    let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     // Every breaker state: resolving a bankruptcy only removes risk.
     let mut prices = PriceCache::new();
-    prices.insert(MarketSnapshot::at(&market, &accepted, clock.slot))?;
-    prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Liquidate, Some(&accounts.market.key()))?;
+    prices.load(
+        Some((&market, &accounts.market.key(), &accepted)),
+        ctx.remaining_accounts,
+        &clock,
+        OracleAction::Liquidate,
+    )?;
     let health = account_health(&target, &prices)?;
     let market_index = market.market_index;
     if health.equity() >= 0 {
@@ -83,7 +87,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     target.loss_market_index = loss_market(&target, &prices)?;
     require!(target.loss_market_index == market_index, ErrorCode::NotLossMarket);
     let deficit = u128_to_u64(health.equity().unsigned_abs())?;
-    let need = deficit.checked_add(closing_fees(&target, &prices)?).ok_or(ErrorCode::MathOverflow)?;
+    let need = deficit.safe_add(closing_fees(&target, &prices)?)?;
     let available = available_for(&mut market, accounts.insurance_vault.amount, clock.slot);
     // The bounty is a share of the deficit (at most $1), so dust bankruptcies cannot be farmed.
     let bounty = resolve_bounty(deficit)?;
@@ -93,7 +97,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     record_draw(&mut market, total, covered.min(deficit))?;
     trip_drawdown_if_exceeded(&mut market);
     market.last_bad_debt_slot = clock.slot;
-    adjust_collateral(&mut target, &mut exchange, i64::try_from(covered).map_err(|_| ErrorCode::MathOverflow)?)?;
+    adjust_collateral(&mut target, &mut exchange, covered.safe_i64()?)?;
     let fully_covered = covered == need;
     if fully_covered {
         clear_bankrupt(&mut target, &mut exchange);
@@ -102,7 +106,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     drop(target);
     {
         let mut keeper = accounts.keeper_account.load_mut()?;
-        adjust_collateral(&mut keeper, &mut exchange, i64::try_from(bounty).map_err(|_| ErrorCode::MathOverflow)?)?;
+        adjust_collateral(&mut keeper, &mut exchange, bounty.safe_i64()?)?;
     }
     drop((exchange, market));
     transfer_from_vault(

@@ -24,9 +24,9 @@ pub fn handle_set_market_reduce_only(ctx: Context<SetMarketReduceOnly>, reduce_o
     let mut market = ctx.accounts.market.load_mut()?;
     let before = market.status;
     if reduce_only {
-        market.status |= market_status::REDUCE_ONLY;
+        market.status |= market_status::GUARDIAN_REDUCE_ONLY;
     } else {
-        market.status &= !market_status::REDUCE_ONLY;
+        market.status &= !market_status::GUARDIAN_REDUCE_ONLY;
     }
     emit!(MarketStatusChanged {
         market_index: market.market_index,

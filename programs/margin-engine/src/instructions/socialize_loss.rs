@@ -10,6 +10,7 @@ use crate::error::ErrorCode;
 use crate::events::LossSocialized;
 use crate::instructions::gates;
 use crate::math::adl::socialized_loss_index_delta;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, Exchange, MarginAccount, Market};
 
 /// Permissionless, last rung: a bankrupt account with no position left and negative collateral,
@@ -45,27 +46,25 @@ pub fn handle_socialize_loss(ctx: Context<SocializeLoss>) -> Result<()> {
     require_fund_exhausted(&mut market, ctx.accounts.insurance_vault.amount, slot)?;
 
     let loss = target.collateral.unsigned_abs();
-    let loss_signed = i64::try_from(loss).map_err(|_| ErrorCode::MathOverflow)?;
+    let loss_signed = loss.safe_i64()?;
     let delta = if market.open_interest_long == 0 && market.open_interest_short == 0 {
         // Nobody is left to share it: the protocol's fee pool absorbs what it can and the rest
         // stays on the books as the market's negative funding pool, so the account leaves the
         // waterfall (and no stake stays locked behind it) with conservation exact.
         let from_fees = loss.min(exchange.fee_pool);
         exchange.fee_pool -= from_fees;
-        let unabsorbed = i64::try_from(loss - from_fees).map_err(|_| ErrorCode::MathOverflow)?;
-        market.funding_pool = market.funding_pool.checked_sub(unabsorbed).ok_or(ErrorCode::MathOverflow)?;
+        let unabsorbed = (loss - from_fees).safe_i64()?;
+        market.funding_pool = market.funding_pool.safe_sub(unabsorbed)?;
         0
     } else {
         let delta = socialized_loss_index_delta(loss, market.open_interest_long, market.open_interest_short)?;
-        market.cumulative_funding_long =
-            market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
-        market.cumulative_funding_short =
-            market.cumulative_funding_short.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
+        market.cumulative_funding_long = market.cumulative_funding_long.safe_add(delta)?;
+        market.cumulative_funding_short = market.cumulative_funding_short.safe_sub(delta)?;
         // The pool pays the loss now and is refilled as every position settles its share.
-        market.funding_pool = market.funding_pool.checked_sub(loss_signed).ok_or(ErrorCode::MathOverflow)?;
+        market.funding_pool = market.funding_pool.safe_sub(loss_signed)?;
         delta
     };
-    market.socialized_loss_total = market.socialized_loss_total.checked_add(loss).ok_or(ErrorCode::MathOverflow)?;
+    market.socialized_loss_total = market.socialized_loss_total.safe_add(loss)?;
     market.last_bad_debt_slot = slot;
     adjust_collateral(&mut target, &mut exchange, loss_signed)?;
     clear_bankrupt(&mut target, &mut exchange);

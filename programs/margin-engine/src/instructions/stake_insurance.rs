@@ -6,6 +6,7 @@ use crate::error::ErrorCode;
 use crate::events::InsuranceStaked;
 use crate::instructions::gates;
 use crate::math::insurance::shares_for_deposit;
+use crate::safe_math::SafeMath;
 use crate::state::{Exchange, InsuranceStake};
 
 /// Anyone may underwrite the insurance fund for a share of its fee revenue (and of its losses).
@@ -39,11 +40,10 @@ pub fn handle_stake_insurance(ctx: Context<StakeInsurance>, amount: u64) -> Resu
         }
         let shares = shares_for_deposit(amount, exchange.insurance_total_shares, balance)?;
         require!(shares > 0, ErrorCode::ZeroAmount);
-        exchange.insurance_total_shares =
-            exchange.insurance_total_shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        exchange.insurance_total_shares = exchange.insurance_total_shares.safe_add(shares)?;
         exchange.require_open(gates::STAKE_INSURANCE)?;
         let mut stake = ctx.accounts.stake.load_mut()?;
-        stake.shares = stake.shares.checked_add(shares).ok_or(ErrorCode::MathOverflow)?;
+        stake.shares = stake.shares.safe_add(shares)?;
         stake.last_stake_slot = Clock::get()?.slot;
         shares
     };

@@ -1,13 +1,14 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
-use crate::controller::market::{effective_mode, on_price};
+use crate::controller::market::accept_price;
 use crate::error::ErrorCode;
 use crate::events::FundingUpdated;
 use crate::instructions::gates;
-use crate::math::breaker::HALTED;
+use crate::math::breaker::MarketAction;
 use crate::math::funding::{advance_mark, funding_payment, index_delta};
-use crate::oracle::{self, OracleAction};
+use crate::oracle::OracleAction;
+use crate::safe_math::SafeMath;
 use crate::state::{Exchange, Market};
 
 /// Permissionless, at most once per funding period per market: longs pay shorts the clamped
@@ -33,9 +34,8 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     require!(clock.slot >= market.last_funding_slot.saturating_add(period), ErrorCode::FundingNotDue);
 
     let fallback = ctx.accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
-    let accepted = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?;
-    on_price(&mut market, &accepted, clock.slot)?;
-    require!(effective_mode(&market, &accepted, clock.slot) != HALTED, ErrorCode::MarketHalted);
+    let accepted = accept_price(&mut market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Funding)?;
+    market.mode(accepted.price, accepted.ema_price, clock.slot).require_allows(MarketAction::Funding)?;
     // The mark TWAP takes in the slots since the last fill (the level decaying toward the
     // oracle), as the next fill would: a premium counts for as long as it lasted.
     if market.mark_twap != 0 {
@@ -52,10 +52,8 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
 
     let payment = funding_payment(market.mark_twap, market.oracle_twap, market.risk.max_funding_rate)?;
     let delta = index_delta(payment)?;
-    market.cumulative_funding_long =
-        market.cumulative_funding_long.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
-    market.cumulative_funding_short =
-        market.cumulative_funding_short.checked_add(delta).ok_or(ErrorCode::MathOverflow)?;
+    market.cumulative_funding_long = market.cumulative_funding_long.safe_add(delta)?;
+    market.cumulative_funding_short = market.cumulative_funding_short.safe_add(delta)?;
     market.last_funding_payment = payment;
     market.last_funding_slot = clock.slot;
     emit!(FundingUpdated {

@@ -5,11 +5,13 @@ use crate::constants::*;
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
-use crate::health::{account_health, position_risk, require_no_halted_exposure, PriceCache};
+use crate::health::{account_health, position_risk, require_held_markets_allow, PriceCache};
 use crate::instructions::gates;
+use crate::math::breaker::MarketAction;
 use crate::math::fixed::i128_to_i64;
 use crate::math::margin::unrealized_pnl;
 use crate::oracle::OracleAction;
+use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{Exchange, MarginAccount};
 
 /// Owner only (a delegate can never withdraw). Remaining accounts: for each market the account
@@ -33,12 +35,12 @@ pub struct Withdraw<'info> {
 
 pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
-    let delta = i64::try_from(amount).map_err(|_| ErrorCode::MathOverflow)?;
+    let delta = amount.safe_i64()?;
     let clock = Clock::get()?;
     let exchange_bump = {
         let mut exchange = ctx.accounts.exchange.load_mut()?;
         exchange.require_open(gates::WITHDRAW)?;
-        exchange.total_collateral = exchange.total_collateral.checked_sub(delta).ok_or(ErrorCode::MathOverflow)?;
+        exchange.total_collateral = exchange.total_collateral.safe_sub(delta)?;
         exchange.bump
     };
     let (collateral_after, health_after) = {
@@ -47,13 +49,13 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         // it is realised.
         require!(account.collateral >= delta, ErrorCode::InsufficientCollateral);
         // Profit realised in the bad-debt window stays until the window has passed.
-        let locked = i64::try_from(account.locked_profit_at(clock.slot)).map_err(|_| ErrorCode::MathOverflow)?;
+        let locked = (account.locked_profit_at(clock.slot)).safe_i64()?;
         require!(account.collateral - delta >= locked, ErrorCode::ProfitLocked);
         account.collateral -= delta;
         account.last_active_slot = clock.slot;
         let mut prices = PriceCache::new();
-        prices.load_remaining(ctx.remaining_accounts, &clock, OracleAction::Withdraw, None)?;
-        require_no_halted_exposure(&account, &prices)?;
+        prices.load(None, ctx.remaining_accounts, &clock, OracleAction::Withdraw)?;
+        require_held_markets_allow(&account, &prices, MarketAction::MarginCheck)?;
         let health = account_health(&account, &prices)?;
         require!(health.initial_health >= 0, ErrorCode::InsufficientInitialMargin);
         // Shortly after bad debt in a market, that market's paper gains cannot back a withdrawal:

@@ -5,6 +5,7 @@ use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use super::{OracleReading, OracleSource};
 use crate::constants::PYTH_RECEIVER_PROGRAM_ID;
 use crate::error::ErrorCode;
+use crate::safe_math::SafeMath;
 use crate::state::OracleConfig;
 
 pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReading> {
@@ -103,7 +104,7 @@ pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
     // 10^18 fits i64: both branches stay in native 64-bit arithmetic (no 128-bit division).
     let (shift, factor) = shift_and_factor(exponent)?;
     if shift >= 0 {
-        Ok(value.checked_mul(factor as i64).ok_or(ErrorCode::MathOverflow)?)
+        Ok(value.safe_mul(factor as i64)?)
     } else {
         Ok(value / factor as i64)
     }
@@ -113,7 +114,7 @@ pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
 pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
     let (shift, factor) = shift_and_factor(exponent)?;
     if shift >= 0 {
-        Ok(conf.checked_mul(factor).ok_or(ErrorCode::MathOverflow)?)
+        Ok(conf.safe_mul(factor)?)
     } else {
         Ok(conf.div_ceil(factor))
     }

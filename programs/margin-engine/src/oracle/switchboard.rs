@@ -7,6 +7,7 @@ use switchboard_on_demand::on_demand::accounts::pull_feed::{CurrentResult, PullF
 use super::{OracleReading, OracleSource};
 use crate::constants::SWITCHBOARD_ON_DEMAND_PROGRAM_ID;
 use crate::error::ErrorCode;
+use crate::safe_math::SafeCast;
 use crate::state::OracleConfig;
 
 const DISCRIMINATOR_LEN: usize = 8;
@@ -30,7 +31,7 @@ pub fn read(config: &OracleConfig, account: &AccountInfo) -> Result<OracleReadin
     let ts_start = DISCRIMINATOR_LEN + core::mem::offset_of!(PullFeedAccountData, last_update_timestamp);
     let publish_time = i64::from_le_bytes(data[ts_start..ts_start + 8].try_into().unwrap());
 
-    let price = i64::try_from(result.value / SCALE_DOWN).map_err(|_| ErrorCode::MathOverflow)?;
+    let price = (result.value / SCALE_DOWN).safe_i64()?;
     let std_dev = result.std_dev.max(0);
     let confidence = u64::try_from((std_dev + SCALE_DOWN - 1) / SCALE_DOWN).map_err(|_| ErrorCode::MathOverflow)?;
     Ok(OracleReading {

@@ -1,7 +1,22 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
+
+/// `require!` for a list of bounds that share one error code: the first one that fails is named
+/// in the program log (`parameter out of bounds: <condition>`), so a refused governance change
+/// says which field.
+macro_rules! require_bounds {
+    ($($cond:expr),+ $(,)?) => {
+        $(
+            if !($cond) {
+                msg!("parameter out of bounds: {}", stringify!($cond));
+                return err!(ErrorCode::MarketParamOutOfBounds);
+            }
+        )+
+    };
+}
 use crate::error::ErrorCode;
+use crate::math::breaker::{implied_status, MarketMode};
 use crate::math::margin::MarginParams;
 use crate::math::volatility::{VolParams, VolState, STRESSED};
 
@@ -109,51 +124,51 @@ impl RiskParams {
             self.maintenance_margin_ratio as u64 > self.liquidation_fee as u64 + self.insurance_fee as u64,
             ErrorCode::MaintenanceNotAboveLiquidationFee
         );
-        require!(
-            self.maintenance_margin_ratio >= MIN_MAINTENANCE_MARGIN_RATIO
-                && self.initial_margin_ratio <= MAX_INITIAL_MARGIN_RATIO
-                && self.size_premium_factor <= MAX_SIZE_PREMIUM_FACTOR
-                && self.insurance_fee <= MAX_INSURANCE_FEE
-                && self.pnl_initial_haircut <= MAX_PNL_INITIAL_HAIRCUT
-                && self.liquidation_buffer <= MAX_LIQUIDATION_BUFFER
-                && self.taker_fee <= MAX_TRADING_FEE
-                && self.maker_fee <= MAX_TRADING_FEE
-                && self.fee_insurance_share as u64 + self.filler_reward_share as u64 <= RATIO_PRECISION
-                && self.fill_price_band > 0
-                && self.fill_price_band <= MAX_FILL_PRICE_BAND
-                && (MIN_FUNDING_PERIOD_SLOTS..=MAX_FUNDING_PERIOD_SLOTS).contains(&self.funding_period_slots)
-                && self.max_funding_rate <= MAX_FUNDING_RATE
-                && self.liquidation_throttle_initial > 0
-                && self.liquidation_throttle_initial <= RATIO_PRECISION as u32
-                && self.liquidation_throttle_per_slot <= RATIO_PRECISION as u32
-                && self.insurance_draw_period_slots > 0
-                && self.adl_price_band > 0
-                && self.adl_price_band <= MAX_ADL_PRICE_BAND
-                && self.breaker_soft_band > 0
-                && self.breaker_soft_band < self.breaker_hard_band
-                && self.breaker_hard_band <= MAX_BREAKER_BAND
-                && self.breaker_window_slots > 0
-                && self.breaker_cooldown_slots > 0
-                && self.oracle_divergence_limit > 0
-                && self.oracle_divergence_limit <= MAX_BREAKER_BAND
-                && self.insurance_drawdown_limit > 0
-                && self.insurance_drawdown_limit <= RATIO_PRECISION as u32
-                && self.vol_reference_variance > 0
-                && self.vol_short_half_life_slots > 0
-                && self.vol_short_half_life_slots < self.vol_long_half_life_slots
-                && (RATIO_PRECISION as u32..=MAX_VOL_MULTIPLIER).contains(&self.vol_max_multiplier)
-                && self.vol_decay_per_slot > 0
-                && self.vol_maintenance_rise_per_slot > 0
-                && self.regime_exit_ratio >= RATIO_PRECISION as u32
-                && self.regime_enter_ratio > self.regime_exit_ratio
-                && self.regime_jump > 0
-                && self.stressed_initial_addon <= MAX_STRESSED_ADDON
-                && self.max_open_interest > 0
-                && self.tick_size > 0
-                && self.step_size > 0
-                && self.min_order_size >= self.step_size
-                && self.min_order_size % self.step_size == 0,
-            ErrorCode::MarketParamOutOfBounds
+        // Each bound on its own line: a refusal logs the condition that failed.
+        require_bounds!(
+            self.maintenance_margin_ratio >= MIN_MAINTENANCE_MARGIN_RATIO,
+            self.initial_margin_ratio <= MAX_INITIAL_MARGIN_RATIO,
+            self.size_premium_factor <= MAX_SIZE_PREMIUM_FACTOR,
+            self.insurance_fee <= MAX_INSURANCE_FEE,
+            self.pnl_initial_haircut <= MAX_PNL_INITIAL_HAIRCUT,
+            self.liquidation_buffer <= MAX_LIQUIDATION_BUFFER,
+            self.taker_fee <= MAX_TRADING_FEE,
+            self.maker_fee <= MAX_TRADING_FEE,
+            self.fee_insurance_share as u64 + self.filler_reward_share as u64 <= RATIO_PRECISION,
+            self.fill_price_band > 0,
+            self.fill_price_band <= MAX_FILL_PRICE_BAND,
+            (MIN_FUNDING_PERIOD_SLOTS..=MAX_FUNDING_PERIOD_SLOTS).contains(&self.funding_period_slots),
+            self.max_funding_rate <= MAX_FUNDING_RATE,
+            self.liquidation_throttle_initial > 0,
+            self.liquidation_throttle_initial <= RATIO_PRECISION as u32,
+            self.liquidation_throttle_per_slot <= RATIO_PRECISION as u32,
+            self.insurance_draw_period_slots > 0,
+            self.adl_price_band > 0,
+            self.adl_price_band <= MAX_ADL_PRICE_BAND,
+            self.breaker_soft_band > 0,
+            self.breaker_soft_band < self.breaker_hard_band,
+            self.breaker_hard_band <= MAX_BREAKER_BAND,
+            self.breaker_window_slots > 0,
+            self.breaker_cooldown_slots > 0,
+            self.oracle_divergence_limit > 0,
+            self.oracle_divergence_limit <= MAX_BREAKER_BAND,
+            self.insurance_drawdown_limit > 0,
+            self.insurance_drawdown_limit <= RATIO_PRECISION as u32,
+            self.vol_reference_variance > 0,
+            self.vol_short_half_life_slots > 0,
+            self.vol_short_half_life_slots < self.vol_long_half_life_slots,
+            (RATIO_PRECISION as u32..=MAX_VOL_MULTIPLIER).contains(&self.vol_max_multiplier),
+            self.vol_decay_per_slot > 0,
+            self.vol_maintenance_rise_per_slot > 0,
+            self.regime_exit_ratio >= RATIO_PRECISION as u32,
+            self.regime_enter_ratio > self.regime_exit_ratio,
+            self.regime_jump > 0,
+            self.stressed_initial_addon <= MAX_STRESSED_ADDON,
+            self.max_open_interest > 0,
+            self.tick_size > 0,
+            self.step_size > 0,
+            self.min_order_size >= self.step_size,
+            self.min_order_size % self.step_size == 0,
         );
         Ok(())
     }
@@ -233,19 +248,19 @@ impl OracleConfig {
             self.max_staleness_slots_trading <= self.max_staleness_slots_margin,
             ErrorCode::StalenessConfigInvalid
         );
-        require!(
-            self.max_staleness_slots_trading >= MIN_STALENESS_SLOTS
-                && self.max_staleness_slots_margin <= MAX_STALENESS_SLOTS
-                && self.max_staleness_seconds > 0
-                && self.max_staleness_seconds <= MAX_STALENESS_SECONDS
-                && self.max_confidence_ratio > 0
-                && self.max_confidence_ratio <= MAX_CONFIDENCE_RATIO
-                && self.max_age_seconds_liquidation >= self.max_staleness_seconds
-                && self.max_age_seconds_liquidation <= MAX_LIQUIDATION_PRICE_AGE_SECONDS
-                && self.fallback_max_divergence > 0
-                && self.fallback_max_divergence <= MAX_BREAKER_BAND
-                && self.pyth_feed_id != [0u8; 32],
-            ErrorCode::MarketParamOutOfBounds
+        // Each bound on its own line: a refusal logs the condition that failed.
+        require_bounds!(
+            self.max_staleness_slots_trading >= MIN_STALENESS_SLOTS,
+            self.max_staleness_slots_margin <= MAX_STALENESS_SLOTS,
+            self.max_staleness_seconds > 0,
+            self.max_staleness_seconds <= MAX_STALENESS_SECONDS,
+            self.max_confidence_ratio > 0,
+            self.max_confidence_ratio <= MAX_CONFIDENCE_RATIO,
+            self.max_age_seconds_liquidation >= self.max_staleness_seconds,
+            self.max_age_seconds_liquidation <= MAX_LIQUIDATION_PRICE_AGE_SECONDS,
+            self.fallback_max_divergence > 0,
+            self.fallback_max_divergence <= MAX_BREAKER_BAND,
+            self.pyth_feed_id != [0u8; 32],
         );
         Ok(())
     }
@@ -260,7 +275,7 @@ impl OracleConfig {
 pub mod market_status {
     pub const ACTIVE: u8 = 0;
     /// Guardian or governance: no new risk.
-    pub const REDUCE_ONLY: u8 = 1 << 0;
+    pub const GUARDIAN_REDUCE_ONLY: u8 = 1 << 0;
     /// The insurance fund paid out more than its drawdown limit this period.
     pub const INSURANCE_DRAWDOWN: u8 = 1 << 1;
 }
@@ -356,7 +371,7 @@ impl Market {
 
     pub fn breaker_state(&self) -> crate::math::breaker::BreakerState {
         crate::math::breaker::BreakerState {
-            status: self.breaker_status,
+            status: crate::math::breaker::MarketMode::from_u8(self.breaker_status),
             reference_price: self.breaker_reference_price,
             window_start_slot: self.breaker_window_start_slot,
             calm_since_slot: self.breaker_calm_since_slot,
@@ -365,7 +380,7 @@ impl Market {
     }
 
     pub fn set_breaker_state(&mut self, s: &crate::math::breaker::BreakerState) {
-        self.breaker_status = s.status;
+        self.breaker_status = s.status as u8;
         self.breaker_reference_price = s.reference_price;
         self.breaker_window_start_slot = s.window_start_slot;
         self.breaker_calm_since_slot = s.calm_since_slot;
@@ -419,14 +434,35 @@ impl Market {
 
     /// What the people and the insurance breaker alone impose at `slot`. The drawdown flag lapses
     /// with its insurance period, even before anyone rolls the period over.
-    pub fn manual_mode(&self, slot: u64) -> u8 {
+    pub fn manual_mode(&self, slot: u64) -> MarketMode {
         let drawdown = self.status & market_status::INSURANCE_DRAWDOWN != 0
             && slot < self.insurance_period_start_slot.saturating_add(self.risk.insurance_draw_period_slots);
-        if self.status & market_status::REDUCE_ONLY != 0 || drawdown {
-            crate::math::breaker::REDUCE_ONLY
+        if self.status & market_status::GUARDIAN_REDUCE_ONLY != 0 || drawdown {
+            MarketMode::ReduceOnly
         } else {
-            crate::math::breaker::NORMAL
+            MarketMode::Normal
         }
+    }
+
+    /// The stored breaker status.
+    pub fn breaker_mode(&self) -> MarketMode {
+        MarketMode::from_u8(self.breaker_status)
+    }
+
+    /// The market's mode for `price` (with its feed's EMA, 0 = unknown) at `slot`: the strictest
+    /// of the people's flags, the stored breaker status and what this price implies on its own (so
+    /// a jump stops new risk even before anyone persists the trip). The one function the program,
+    /// the SDK and the keeper call.
+    pub fn mode(&self, price: u64, ema: u64, slot: u64) -> MarketMode {
+        let implied = implied_status(&self.breaker_state(), &self.breaker_params(), price, ema, slot);
+        self.manual_mode(slot).max(self.breaker_mode()).max(implied)
+    }
+
+    /// The stable price for an accepted `price` at `slot` (what `on_price` stores for a valid
+    /// one): a stale price does not move it, and an unset one starts at the price.
+    pub fn stable_price_at(&self, price: u64, valid: bool, slot: u64) -> u64 {
+        let at = if valid { slot } else { self.stable_price_slot };
+        crate::math::stable_price::follow(self.stable_price, self.stable_price_slot, price, at)
     }
 }
 

@@ -290,26 +290,8 @@ fn waterfall(dir: &Path, r: &mut Report) {
 /// Size of a transaction of `ixs` signed by `signers` (the first pays), as the wire carries it:
 /// compact-u16 signature count, 64 bytes a signature, then the message.
 fn tx_size(ixs: &[margin_engine_tests::RawInstruction], signers: &[&RawKeypair]) -> (usize, usize) {
-    use solana_instruction::{AccountMeta, Instruction};
-    use solana_pubkey::Pubkey;
-    let instructions: Vec<Instruction> = ixs
-        .iter()
-        .map(|ix| Instruction {
-            program_id: Pubkey::new_from_array(ix.program_id),
-            accounts: ix
-                .accounts
-                .iter()
-                .map(|m| AccountMeta {
-                    pubkey: Pubkey::new_from_array(m.pubkey),
-                    is_signer: m.is_signer,
-                    is_writable: m.is_writable,
-                })
-                .collect(),
-            data: ix.data.clone(),
-        })
-        .collect();
-    let kps: Vec<solana_keypair::Keypair> =
-        signers.iter().map(|k| solana_keypair::Keypair::try_from(&k.0[..]).unwrap()).collect();
+    let instructions: Vec<solana_instruction::Instruction> = ixs.iter().map(margin_engine_sbf_runner::to_instruction).collect();
+    let kps: Vec<solana_keypair::Keypair> = signers.iter().map(|k| margin_engine_sbf_runner::keypair(k)).collect();
     let refs: Vec<&solana_keypair::Keypair> = kps.iter().collect();
     let tx = solana_transaction::Transaction::new_signed_with_payer(
         &instructions,

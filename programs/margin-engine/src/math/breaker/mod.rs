@@ -12,10 +12,65 @@
 //! window of `window_slots` began. REDUCE_ONLY: no new risk, liquidations continue. HALTED: a
 //! suspected bad price, so every price-dependent action stops.
 use crate::constants::RATIO_PRECISION;
+use crate::error::ErrorCode;
 
-pub const NORMAL: u8 = 0;
-pub const REDUCE_ONLY: u8 = 1;
-pub const HALTED: u8 = 2;
+/// The one mode of a market that every instruction enforces, strictest last: the stored breaker
+/// status, what the current price implies on its own, the guardian's reduce-only flag and the
+/// insurance-drawdown flag all map to it (`Market::mode`). Stored as its `u8` in
+/// `Market::breaker_status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum MarketMode {
+    #[default]
+    Normal = 0,
+    /// No new risk: reduce-only orders, fills that shrink both sides; de-risking continues.
+    ReduceOnly = 1,
+    /// A suspect price: nothing may lean on it but de-risking (liquidation and the waterfall).
+    Halted = 2,
+}
+
+/// What an instruction does in a market, for [`MarketMode::allows`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketAction {
+    /// An order or fill that may grow a position.
+    AddRisk,
+    /// An order or fill that can only shrink positions.
+    ReduceRisk,
+    /// Valuing a held position for a withdrawal, or for new risk in another market.
+    MarginCheck,
+    Funding,
+    /// Liquidation and the loss waterfall: never stopped by a breaker.
+    DeRisk,
+}
+
+impl MarketMode {
+    pub fn from_u8(status: u8) -> Self {
+        match status {
+            0 => MarketMode::Normal,
+            1 => MarketMode::ReduceOnly,
+            _ => MarketMode::Halted,
+        }
+    }
+
+    pub fn allows(self, action: MarketAction) -> bool {
+        match self {
+            MarketMode::Normal => true,
+            MarketMode::ReduceOnly => action != MarketAction::AddRisk,
+            MarketMode::Halted => action == MarketAction::DeRisk,
+        }
+    }
+
+    /// The check every handler makes, with the error that names the mode.
+    pub fn require_allows(self, action: MarketAction) -> Result<(), ErrorCode> {
+        if self.allows(action) {
+            Ok(())
+        } else if self == MarketMode::Halted {
+            Err(ErrorCode::MarketHalted)
+        } else {
+            Err(ErrorCode::MarketReduceOnly)
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BreakerParams {
@@ -28,7 +83,7 @@ pub struct BreakerParams {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BreakerState {
-    pub status: u8,
+    pub status: MarketMode,
     pub reference_price: u64,
     pub window_start_slot: u64,
     /// First slot of the current run of calm prices while tripped (0 = none).
@@ -38,7 +93,7 @@ pub struct BreakerState {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {
-    Tripped { from: u8, to: u8 },
+    Tripped { from: MarketMode, to: MarketMode },
     Reset,
 }
 
@@ -57,9 +112,9 @@ pub fn relative_move(a: u64, b: u64) -> u64 {
 
 /// The status this price implies on its own (no memory): what an instruction that cannot persist
 /// state enforces immediately.
-pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, ema: u64, slot: u64) -> u8 {
+pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, ema: u64, slot: u64) -> MarketMode {
     if state.reference_price == 0 {
-        return NORMAL;
+        return MarketMode::Normal;
     }
     let reference = if slot >= state.window_start_slot.saturating_add(params.window_slots) {
         state.last_price
@@ -69,11 +124,11 @@ pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, 
     let moved = relative_move(price, reference);
     let diverged = ema > 0 && relative_move(price, ema) > params.divergence_limit as u64;
     if diverged || moved > params.hard_band as u64 {
-        HALTED
+        MarketMode::Halted
     } else if moved > params.soft_band as u64 {
-        REDUCE_ONLY
+        MarketMode::ReduceOnly
     } else {
-        NORMAL
+        MarketMode::Normal
     }
 }
 
@@ -88,7 +143,7 @@ pub fn step(
     let mut s = *state;
     if s.reference_price == 0 {
         s = BreakerState {
-            status: NORMAL,
+            status: MarketMode::Normal,
             reference_price: price,
             window_start_slot: slot,
             calm_since_slot: 0,
@@ -106,7 +161,7 @@ pub fn step(
         transition = Some(Transition::Tripped { from: s.status, to: implied });
         s.status = implied;
         s.calm_since_slot = 0;
-    } else if s.status != NORMAL {
+    } else if s.status != MarketMode::Normal {
         let steady = relative_move(price, s.last_price) <= params.soft_band as u64;
         let sane = ema == 0 || relative_move(price, ema) <= params.divergence_limit as u64;
         if steady && sane {
@@ -114,7 +169,7 @@ pub fn step(
                 s.calm_since_slot = slot.max(1);
             } else if slot >= s.calm_since_slot.saturating_add(params.cooldown_slots) {
                 s = BreakerState {
-                    status: NORMAL,
+                    status: MarketMode::Normal,
                     reference_price: price,
                     window_start_slot: slot,
                     calm_since_slot: 0,
@@ -158,13 +213,13 @@ mod tests {
     #[test]
     fn soft_then_hard_then_recovery() {
         let (s, t) = run(&[(1, 100), (2, 104), (3, 106)]);
-        assert_eq!(s.status, REDUCE_ONLY);
-        assert_eq!(t[2], Some(Transition::Tripped { from: NORMAL, to: REDUCE_ONLY }));
+        assert_eq!(s.status, MarketMode::ReduceOnly);
+        assert_eq!(t[2], Some(Transition::Tripped { from: MarketMode::Normal, to: MarketMode::ReduceOnly }));
         let (s, _) = run(&[(1, 100), (2, 106), (3, 84)]);
-        assert_eq!(s.status, HALTED);
+        assert_eq!(s.status, MarketMode::Halted);
         // Calm prices for the cooldown reset it, with the new price as reference.
         let (s, t) = run(&[(1, 100), (2, 84), (10, 85), (30, 84), (61, 85)]);
-        assert_eq!(s.status, NORMAL);
+        assert_eq!(s.status, MarketMode::Normal);
         assert_eq!(t[4], Some(Transition::Reset));
         assert_eq!(s.reference_price, 85);
     }
@@ -172,12 +227,12 @@ mod tests {
     #[test]
     fn an_unsteady_price_restarts_the_cooldown() {
         let (s, _) = run(&[(1, 100), (2, 84), (10, 85), (30, 95), (61, 95)]);
-        assert_eq!(s.status, HALTED, "the jump at slot 30 restarted the calm run");
+        assert_eq!(s.status, MarketMode::Halted, "the jump at slot 30 restarted the calm run");
         // Calm from slot 61 on: reset once 50 slots have passed.
         let (s, _) = run(&[(1, 100), (2, 84), (10, 85), (30, 95), (61, 95), (80, 95)]);
-        assert_eq!(s.status, HALTED);
+        assert_eq!(s.status, MarketMode::Halted);
         let (s, _) = run(&[(1, 100), (2, 84), (10, 85), (30, 95), (61, 95), (111, 95)]);
-        assert_eq!(s.status, NORMAL);
+        assert_eq!(s.status, MarketMode::Normal);
     }
 
     #[test]
@@ -192,15 +247,18 @@ mod tests {
             })
             .collect();
         let (s, _) = run(&prices);
-        assert_eq!(s.status, NORMAL);
+        assert_eq!(s.status, MarketMode::Normal);
     }
 
     #[test]
     fn an_oracle_far_from_its_ema_halts() {
         let s = BreakerState { reference_price: 100, window_start_slot: 1, last_price: 100, ..Default::default() };
-        assert_eq!(implied_status(&s, &params(), 100, 120, 2), HALTED);
-        assert_eq!(implied_status(&s, &params(), 100, 105, 2), NORMAL);
+        assert_eq!(implied_status(&s, &params(), 100, 120, 2), MarketMode::Halted);
+        assert_eq!(implied_status(&s, &params(), 100, 105, 2), MarketMode::Normal);
         let (next, t) = step(&s, &params(), 101, 130, 2);
-        assert_eq!((next.status, t), (HALTED, Some(Transition::Tripped { from: NORMAL, to: HALTED })));
+        assert_eq!(
+            (next.status, t),
+            (MarketMode::Halted, Some(Transition::Tripped { from: MarketMode::Normal, to: MarketMode::Halted }))
+        );
     }
 }
