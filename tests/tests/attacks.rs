@@ -616,16 +616,22 @@ fn unstake_requests_expire_fresh_stakes_warm_up_and_nobody_leaves_ahead_of_a_pen
 
 // ---- Finding 8: Mango-style profit extraction ----
 
+/// An attacker long 10 at $100 with $300 (collateral $299 after the fee) against a seller.
+fn thin_market_long(w: &mut World) -> (Trader, Trader) {
+    let attacker = w.env.new_trader(10_000 * USDC);
+    let seller = w.env.new_trader(100_000 * USDC);
+    w.env.deposit(&attacker, 300 * USDC).unwrap();
+    w.env.deposit(&seller, 20_000 * USDC).unwrap();
+    let filler = w.filler.clone();
+    w.env.trade(&filler, &attacker, &seller, 0, BID, P100, 10 * BASE as u64).unwrap();
+    (attacker, seller)
+}
+
 #[test]
 fn a_pumped_price_cannot_be_withdrawn_or_levered_at_full_value() {
     let mut w = world();
-    let env = &mut w.env;
-    let attacker = env.new_trader(10_000 * USDC);
-    let seller = env.new_trader(100_000 * USDC);
-    env.deposit(&attacker, 300 * USDC).unwrap();
-    env.deposit(&seller, 20_000 * USDC).unwrap();
-    let filler = w.filler.clone();
-    env.trade(&filler, &attacker, &seller, 0, BID, P100, 10 * BASE as u64).unwrap();
+    let (attacker, seller) = thin_market_long(&mut w);
+    let (env, filler) = (&mut w.env, w.filler.clone());
     // The thin market is pumped 30% through its own oracle.
     env.advance_slots(1);
     env.set_price(0, 130_000_000);
@@ -740,13 +746,8 @@ fn remaining_accounts_cannot_repeat_the_instructions_own_market() {
 #[test]
 fn the_stable_price_does_not_catch_up_at_once_after_a_quiet_market() {
     let mut w = world();
+    let (attacker, _seller) = thin_market_long(&mut w);
     let env = &mut w.env;
-    let attacker = env.new_trader(10_000 * USDC);
-    let seller = env.new_trader(100_000 * USDC);
-    env.deposit(&attacker, 300 * USDC).unwrap();
-    env.deposit(&seller, 20_000 * USDC).unwrap();
-    let filler = w.filler.clone();
-    env.trade(&filler, &attacker, &seller, 0, BID, P100, 10 * BASE as u64).unwrap();
     env.advance_slots(6_000);
     env.set_price(0, 130_000_000);
     // Initial health 299 + 10 (PnL at a stable price of at most $101) − 130 = 179.

@@ -210,6 +210,23 @@ mod tests {
         (s, transitions)
     }
 
+    /// What each mode allows: de-risking always; a halted market nothing else; reduce-only
+    /// everything but new risk. The handlers check this table and nothing else.
+    #[test]
+    fn what_each_mode_allows() {
+        use MarketAction::*;
+        for action in [AddRisk, ReduceRisk, MarginCheck, Funding, DeRisk] {
+            assert!(MarketMode::Normal.allows(action));
+            assert_eq!(MarketMode::ReduceOnly.allows(action), action != AddRisk);
+            assert_eq!(MarketMode::Halted.allows(action), action == DeRisk);
+        }
+        assert_eq!(MarketMode::ReduceOnly.require_allows(AddRisk), Err(ErrorCode::MarketReduceOnly));
+        assert_eq!(MarketMode::Halted.require_allows(ReduceRisk), Err(ErrorCode::MarketHalted));
+        for mode in [MarketMode::Normal, MarketMode::ReduceOnly, MarketMode::Halted] {
+            assert_eq!(MarketMode::from_u8(mode as u8), mode);
+        }
+    }
+
     #[test]
     fn soft_then_hard_then_recovery() {
         let (s, t) = run(&[(1, 100), (2, 104), (3, 106)]);
