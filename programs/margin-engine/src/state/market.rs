@@ -451,8 +451,8 @@ impl Market {
 
     /// The market's mode for `price` (with its feed's EMA, 0 = unknown) at `slot`: the strictest
     /// of the people's flags, the stored breaker status and what this price implies on its own (so
-    /// a jump stops new risk even before anyone persists the trip). The one function the program,
-    /// the SDK and the keeper call.
+    /// a jump stops new risk even before anyone persists the trip). The one function behind every
+    /// mode: handlers call it, and the SDK and keeper get it through `MarketSnapshot`.
     pub fn mode(&self, price: u64, ema: u64, slot: u64) -> MarketMode {
         let implied = implied_status(&self.breaker_state(), &self.breaker_params(), price, ema, slot);
         self.manual_mode(slot).max(self.breaker_mode()).max(implied)
