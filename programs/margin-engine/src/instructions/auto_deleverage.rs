@@ -57,7 +57,8 @@ pub fn handle_auto_deleverage<'info>(ctx: Context<'info, AutoDeleverage<'info>>,
     let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     let oracle_price = accepted.price;
     // Every breaker state: deleveraging a bankrupt position only removes risk.
-    let (own, mut prices) = (Some((&*market, &accounts.market.key(), &accepted)), PriceCache::new());
+    let own = Some((&*market, &accounts.market.key(), &accepted));
+    let mut prices = PriceCache::new();
     prices.load(own, groups, &clock, OracleAction::Liquidate)?;
     let health = account_health(&target, &prices)?;
     if health.equity() >= 0 {

@@ -154,7 +154,8 @@ pub fn handle_fill_orders<'info>(
 
     // Each side must meet initial margin afterwards unless its risk only went down; a side whose
     // risk went down must still not end worse off than liquidation at the oracle would leave it.
-    let (own, mut prices) = (Some((&*market, &accounts.market.key(), &accepted)), PriceCache::new());
+    let own = Some((&*market, &accounts.market.key(), &accepted));
+    let mut prices = PriceCache::new();
     prices.load(own, ctx.remaining_accounts, &clock, OracleAction::Trade)?;
     let fee_rate = market.risk.liquidation_fee as u64 + market.risk.insurance_fee as u64;
     for (account, reduces, fill, fee_paid, margin_error) in [

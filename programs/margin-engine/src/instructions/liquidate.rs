@@ -60,7 +60,8 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_a
     let price = accepted.price;
     // No breaker state stops this: liquidation is de-risking, and positions in a halted market
     // are valued at the same accepted (never replayed, never too old) price.
-    let (own, mut prices) = (Some((&*market, &accounts.market.key(), &accepted)), PriceCache::new());
+    let own = Some((&*market, &accounts.market.key(), &accepted));
+    let mut prices = PriceCache::new();
     prices.load(own, ctx.remaining_accounts, &clock, OracleAction::Liquidate)?;
 
     let mut target = accounts.target.load_mut()?;

@@ -53,7 +53,8 @@ pub fn handle_place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: P
     let price = oracle::read_price(&market, &ctx.accounts.oracle, fallback, &clock, OracleAction::Trade)?;
     let action = if args.reduce_only { MarketAction::ReduceRisk } else { MarketAction::AddRisk };
     market.mode(price.price, price.ema_price, clock.slot).require_allows(action)?;
-    let (own, mut prices) = (Some((&*market, &ctx.accounts.market.key(), &price)), PriceCache::new());
+    let own = Some((&*market, &ctx.accounts.market.key(), &price));
+    let mut prices = PriceCache::new();
     prices.load(own, ctx.remaining_accounts, &clock, OracleAction::Trade)?;
 
     let mut account = ctx.accounts.margin_account.load_mut()?;

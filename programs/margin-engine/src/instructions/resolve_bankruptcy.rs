@@ -61,7 +61,8 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Liquidate)?;
     // Every breaker state: resolving a bankruptcy only removes risk.
-    let (own, mut prices) = (Some((&*market, &accounts.market.key(), &accepted)), PriceCache::new());
+    let own = Some((&*market, &accounts.market.key(), &accepted));
+    let mut prices = PriceCache::new();
     prices.load(own, ctx.remaining_accounts, &clock, OracleAction::Liquidate)?;
     let health = account_health(&target, &prices)?;
     let market_index = market.market_index;
