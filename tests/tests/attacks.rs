@@ -343,19 +343,26 @@ fn a_bankrupt_account_does_not_trade() {
 
 // ---- Finding 3: one dust fill setting funding ----
 
+/// One funding period passes and is settled; then two accounts of one attacker (two owners)
+/// deposit `deposit` each.
+fn attacker_pair_after_funding(env: &mut Env, deposit: u64) -> (Trader, Trader) {
+    env.advance_slots(wide().funding_period_slots as u64);
+    env.set_price(0, P100 as i64);
+    env.update_funding(0).unwrap();
+    let x = env.new_trader(100_000 * USDC);
+    let y = env.new_trader(100_000 * USDC);
+    env.deposit(&x, deposit).unwrap();
+    env.deposit(&y, deposit).unwrap();
+    (x, y)
+}
+
 #[test]
 fn one_dust_wash_fill_after_a_quiet_hour_cannot_set_funding() {
     let mut w = world();
     let env = &mut w.env;
     let period = wide().funding_period_slots as u64;
-    env.advance_slots(period);
-    env.set_price(0, P100 as i64);
-    env.update_funding(0).unwrap();
-    // Two accounts of the attacker (two owners) and a quiet hour.
-    let x = env.new_trader(10_000 * USDC);
-    let y = env.new_trader(10_000 * USDC);
-    env.deposit(&x, 1_000 * USDC).unwrap();
-    env.deposit(&y, 1_000 * USDC).unwrap();
+    // Two accounts of the attacker (two owners), then a quiet hour.
+    let (x, y) = attacker_pair_after_funding(env, 1_000 * USDC);
     env.advance_slots(period);
     env.set_price(0, P100 as i64);
     // One minimum-size fill at the band edge, 5% under the oracle.
@@ -766,13 +773,7 @@ fn a_last_slot_closing_wash_fill_does_not_set_the_periods_funding() {
     let mut w = world();
     let env = &mut w.env;
     let period = wide().funding_period_slots as u64;
-    env.advance_slots(period);
-    env.set_price(0, P100 as i64);
-    env.update_funding(0).unwrap();
-    let x = env.new_trader(100_000 * USDC);
-    let y = env.new_trader(100_000 * USDC);
-    env.deposit(&x, 20_000 * USDC).unwrap();
-    env.deposit(&y, 20_000 * USDC).unwrap();
+    let (x, y) = attacker_pair_after_funding(env, 20_000 * USDC);
     let filler = w.filler.clone();
     env.trade(&filler, &x, &y, 0, BID, P100, 100 * BASE as u64).unwrap();
     env.advance_slots(period);
