@@ -11,7 +11,7 @@ export interface MarketSnapshotInput {
    * The slot the program reads the price at (`MarketSnapshot::at`): a fully valid price moves the
    * market's stable price toward it for the slots since `market.stablePriceSlot` (at most
    * `STABLE_PRICE_MAX_STEP_SLOTS` of them: 1% per stored observation). Omitted: the
-   * stored stable price (`MarketSnapshot::new`, what a preview at a hypothetical price uses).
+   * stored stable price (`MarketSnapshot::at_hypothetical_price`, what a preview at a hypothetical price uses).
    */
   slot?: bigint;
   /**
@@ -40,7 +40,7 @@ export function marginParams(market: Market): MarginParams {
 
 /**
  * `controller::market::stable_price_at` (with a slot) or the stored stable price
- * (`MarketSnapshot::new`, without one): the price positive PnL counts at in initial health. An
+ * (`MarketSnapshot::at_hypothetical_price`, without one): the price positive PnL counts at in initial health. An
  * unset stable price (0) starts at `price`.
  */
 export function stablePriceAt(market: Market, price: bigint, slot?: bigint, valid = true): bigint {
