@@ -24,6 +24,10 @@ pub fn settle_funding(
     let index = side_index(position.base_amount, market.cumulative_funding_long, market.cumulative_funding_short);
     let owed = funding_owed(position.base_amount, index, position.last_cumulative_funding)?;
     account.positions[slot].last_cumulative_funding = index;
+    if owed < 0 {
+        // A funding loss is a realised loss in this market too (see `transfer_base`).
+        account.loss_market_index = market.market_index;
+    }
     if owed != 0 {
         adjust_collateral(account, exchange, owed)?;
         market.funding_pool = market.funding_pool.safe_sub(owed)?;
@@ -174,5 +178,21 @@ mod tests {
         let collateral = buyer.collateral as i128 + seller.collateral as i128;
         assert_eq!(collateral + exchange.fee_pool as i128, 0, "every unit is somewhere");
         assert_eq!(exchange.total_collateral as i128, collateral);
+    }
+
+    /// Funding a position pays is a realised loss in its market: a flat account's later deficit
+    /// is attributed there.
+    #[test]
+    fn a_funding_loss_records_its_market() {
+        let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
+        let mut market: Market = bytemuck::Zeroable::zeroed();
+        let mut exchange: Exchange = bytemuck::Zeroable::zeroed();
+        market.market_index = 5;
+        account.loss_market_index = 2;
+        account.positions[0] =
+            crate::state::PerpPosition { market_index: 5, base_amount: 1_000_000_000, ..Default::default() };
+        market.cumulative_funding_long = 1_000_000_000; // longs pay $1 per base (index scale 1,000)
+        assert_eq!(settle_funding(&mut account, 0, &mut market, &mut exchange).unwrap(), -1_000_000);
+        assert_eq!((account.loss_market_index, account.collateral, market.funding_pool), (5, -1_000_000, 1_000_000));
     }
 }
