@@ -543,12 +543,16 @@ impl<B: Backend> TestEnv<B> {
     }
 
     pub fn fill(&mut self, filler: &Trader, fill: ix::Fill) -> Result<TxOutcome, TxError> {
+        let ix = self.fill_instruction(filler, fill);
+        self.send(ix, &[&filler.keypair])
+    }
+
+    /// The `fill_orders` instruction `fill` sends, remaining accounts included.
+    pub fn fill_instruction(&mut self, filler: &Trader, fill: ix::Fill) -> Instruction {
         let taker = self.margin_account(fill.taker);
         let maker = self.margin_account(fill.maker);
         let remaining = ix::market_groups(&[&taker, &maker], Some(fill.market_index), self.oracles());
-        let ix =
-            ix::fill_orders(filler.owner, filler.margin_account, self.oracles_of(fill.market_index), fill, remaining);
-        self.send(ix, &[&filler.keypair])
+        ix::fill_orders(filler.owner, filler.margin_account, self.oracles_of(fill.market_index), fill, remaining)
     }
 
     /// Places a maker order for `maker` and a crossing taker order for `taker`, then fills them.
@@ -588,19 +592,33 @@ impl<B: Backend> TestEnv<B> {
         market: u16,
         max_base: u64,
     ) -> Result<TxOutcome, TxError> {
+        let oracles = self.oracles_of(market);
+        let ix = self.liquidate_instruction(liquidator, target, market, oracles, max_base);
+        self.send(ix, &[&liquidator.keypair])
+    }
+
+    /// The `liquidate` instruction `liquidate` sends, remaining accounts included, reading the
+    /// market's price from `oracles` (a test may pass accounts of its own).
+    pub fn liquidate_instruction(
+        &mut self,
+        liquidator: &Trader,
+        target: &Trader,
+        market: u16,
+        oracles: MarketOracles,
+        max_base: u64,
+    ) -> Instruction {
         let t = self.margin_account(target.margin_account);
         let l = self.margin_account(liquidator.margin_account);
         let remaining = ix::market_groups(&[&t, &l], Some(market), self.oracles());
-        let ix = ix::liquidate(
+        ix::liquidate(
             liquidator.owner,
             liquidator.margin_account,
             target.margin_account,
             market,
-            self.oracles_of(market),
+            oracles,
             max_base,
             remaining,
-        );
-        self.send(ix, &[&liquidator.keypair])
+        )
     }
 
     /// The program's own price cache built from decoded markets at the given prices.

@@ -103,18 +103,8 @@ fn attacker_update(env: &mut Env, market: u16, price: u64, publish_time: i64) ->
 }
 
 fn liquidate_with(w: &mut World, pyth: Pubkey) -> anchor_lang::solana_program::instruction::Instruction {
-    let t = w.env.margin_account(w.target.margin_account);
-    let l = w.env.margin_account(w.liquidator.margin_account);
-    let remaining = ix::market_groups(&[&t, &l], Some(0), w.env.oracles());
-    ix::liquidate(
-        w.liquidator.owner,
-        w.liquidator.margin_account,
-        w.target.margin_account,
-        0,
-        MarketOracles { pyth, switchboard: None },
-        u64::MAX,
-        remaining,
-    )
+    let (liquidator, target) = (w.liquidator.clone(), w.target.clone());
+    w.env.liquidate_instruction(&liquidator, &target, 0, MarketOracles { pyth, switchboard: None }, u64::MAX)
 }
 
 // ---- Finding 1: old prices ----
@@ -287,14 +277,11 @@ fn an_under_maintenance_account_cannot_sell_to_a_colluder_below_what_liquidation
         maker_order_id: ask,
         max_base_amount: u64::MAX,
     };
-    let t = env.margin_account(target.margin_account);
-    let c = env.margin_account(colluder.margin_account);
-    let remaining = ix::market_groups(&[&t, &c], Some(0), env.oracles());
-    let attack = ix::fill_orders(filler.owner, filler.margin_account, env.oracles_of(0), dump, remaining.clone());
+    let attack = env.fill_instruction(&filler, dump);
     refused(env, vec![attack], &[&filler.keypair], ErrorCode::FillWorseThanLiquidation);
     // Half of it, the same way: still refused.
     let half = Fill { max_base_amount: 50 * BASE as u64, ..dump };
-    let attack = ix::fill_orders(filler.owner, filler.margin_account, env.oracles_of(0), half, remaining);
+    let attack = env.fill_instruction(&filler, half);
     refused(env, vec![attack], &[&filler.keypair], ErrorCode::FillWorseThanLiquidation);
     assert_eq!(env.margin_account(colluder.margin_account).collateral, colluder_before);
     // Selling 1% under the oracle gives up less than liquidation would charge (1.5%): allowed,
@@ -803,10 +790,7 @@ fn an_account_below_zero_equity_cannot_close_out_past_the_waterfall() {
         maker_order_id: ask,
         max_base_amount: u64::MAX,
     };
-    let t = env.margin_account(target.margin_account);
-    let c = env.margin_account(counterparty.margin_account);
-    let remaining = ix::market_groups(&[&t, &c], Some(0), env.oracles());
-    let attack = ix::fill_orders(filler.owner, filler.margin_account, env.oracles_of(0), close, remaining);
+    let attack = env.fill_instruction(&filler, close);
     refused(env, vec![attack], &[&filler.keypair], ErrorCode::FillWorseThanLiquidation);
     env.liquidate(&liquidator, &target, 0, u64::MAX).unwrap();
     assert_eq!(env.margin_account(target.margin_account).flags, BANKRUPT);

@@ -7,7 +7,7 @@ pub mod validity;
 use anchor_lang::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::math::breaker::relative_move;
+use crate::math::breaker::{diverges_from_ema, relative_move};
 use crate::state::Market;
 pub use validity::{OracleAction, OracleValidity};
 
@@ -67,9 +67,11 @@ pub fn read_price(
     // risk see the same test as HALTED through the breaker).
     if action == OracleAction::Liquidate
         && pyth_validity > OracleValidity::NonPositive
-        && pyth_reading.ema_price > 0
-        && relative_move(pyth_reading.price.unsigned_abs(), pyth_reading.ema_price.unsigned_abs())
-            > market.risk.oracle_divergence_limit as u64
+        && diverges_from_ema(
+            pyth_reading.price.unsigned_abs(),
+            pyth_reading.ema_price.unsigned_abs(),
+            market.risk.oracle_divergence_limit,
+        )
     {
         pyth_validity = OracleValidity::Diverged;
     }

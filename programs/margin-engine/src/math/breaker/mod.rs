@@ -110,6 +110,12 @@ pub fn relative_move(a: u64, b: u64) -> u64 {
     }
 }
 
+/// The bad-oracle test: a price further than `limit` (ppm) from its own feed's EMA (0 = no EMA
+/// known, never diverged). The breaker halts on it; liquidation refuses such a print outright.
+pub fn diverges_from_ema(price: u64, ema: u64, limit: u32) -> bool {
+    ema > 0 && relative_move(price, ema) > limit as u64
+}
+
 /// The status this price implies on its own (no memory): what an instruction that cannot persist
 /// state enforces immediately.
 pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, ema: u64, slot: u64) -> MarketMode {
@@ -122,7 +128,7 @@ pub fn implied_status(state: &BreakerState, params: &BreakerParams, price: u64, 
         state.reference_price
     };
     let moved = relative_move(price, reference);
-    let diverged = ema > 0 && relative_move(price, ema) > params.divergence_limit as u64;
+    let diverged = diverges_from_ema(price, ema, params.divergence_limit);
     if diverged || moved > params.hard_band as u64 {
         MarketMode::Halted
     } else if moved > params.soft_band as u64 {
@@ -163,7 +169,7 @@ pub fn step(
         s.calm_since_slot = 0;
     } else if s.status != MarketMode::Normal {
         let steady = relative_move(price, s.last_price) <= params.soft_band as u64;
-        let sane = ema == 0 || relative_move(price, ema) <= params.divergence_limit as u64;
+        let sane = !diverges_from_ema(price, ema, params.divergence_limit);
         if steady && sane {
             if s.calm_since_slot == 0 {
                 s.calm_since_slot = slot.max(1);
