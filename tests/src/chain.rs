@@ -40,6 +40,7 @@ impl<B: Backend> Chain for TestEnv<B> {
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
+        self.note_writes(ixs);
         let raws: Vec<_> = ixs.iter().cloned().map(raw).collect();
         let signers: Vec<RawKeypair> =
             required_signers(ixs, signers).iter().map(|k| RawKeypair(k.to_bytes())).collect();

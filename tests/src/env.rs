@@ -198,6 +198,10 @@ pub struct TestEnv<B: Backend> {
     pub markets: Vec<MarketHandle>,
     /// Every margin account this env created (the conservation check sums them).
     pub margin_accounts: Vec<Pubkey>,
+    /// When `Some`, every account this env may have changed (writable accounts of each sent
+    /// transaction, accounts written directly) is appended, so a caller caching account data can
+    /// drop exactly those entries (`track_writes`, `take_written`).
+    pub written: Option<Vec<Pubkey>>,
 }
 
 impl<B: Backend> TestEnv<B> {
@@ -213,6 +217,7 @@ impl<B: Backend> TestEnv<B> {
             collateral_mint,
             markets: vec![],
             margin_accounts: vec![],
+            written: None,
         };
         env.write_mint(collateral_mint, 6);
         env.write_program_data();
@@ -233,17 +238,31 @@ impl<B: Backend> TestEnv<B> {
 
     /// Boots an exchange with a 6-decimal collateral mint and no markets.
     pub fn new(backend: B) -> Self {
+        Self::with_unstake_cooldown(backend, INSURANCE_COOLDOWN_SLOTS)
+    }
+
+    /// As `new`, with the insurance unstake cooldown given (the stress harness runs the
+    /// production value).
+    pub fn with_unstake_cooldown(backend: B, insurance_unstake_cooldown_slots: u64) -> Self {
         let payer = backend.payer();
         let governance = new_keypair();
         let guardian = new_keypair();
         let collateral_mint = Pubkey::new_unique();
-        let mut env =
-            Self { backend, payer, governance, guardian, collateral_mint, markets: vec![], margin_accounts: vec![] };
+        let mut env = Self {
+            backend,
+            payer,
+            governance,
+            guardian,
+            collateral_mint,
+            markets: vec![],
+            margin_accounts: vec![],
+            written: None,
+        };
         env.write_mint(collateral_mint, 6);
         env.write_program_data();
         let config = margin_engine::instructions::ExchangeConfig {
             guardian: key(&env.guardian),
-            insurance_unstake_cooldown_slots: INSURANCE_COOLDOWN_SLOTS,
+            insurance_unstake_cooldown_slots,
             insurance_revenue_floor: INSURANCE_REVENUE_FLOOR,
             risk_timelock_slots: RISK_TIMELOCK_SLOTS,
         };
@@ -258,9 +277,26 @@ impl<B: Backend> TestEnv<B> {
     }
 
     pub fn send_all(&mut self, ixs: Vec<Instruction>, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+        self.note_writes(&ixs);
         let raws: Vec<RawInstruction> = ixs.into_iter().map(raw).collect();
         let payer = self.payer.clone();
         self.backend.send(&raws, &payer, signers)
+    }
+
+    /// Starts recording the accounts this env may change (see `written`).
+    pub fn track_writes(&mut self) {
+        self.written.get_or_insert_with(Vec::new);
+    }
+
+    /// The accounts recorded since the last call (empty when not tracking).
+    pub fn take_written(&mut self) -> Vec<Pubkey> {
+        self.written.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    pub(crate) fn note_writes(&mut self, ixs: &[Instruction]) {
+        if let Some(written) = self.written.as_mut() {
+            written.extend(ixs.iter().flat_map(|ix| ix.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)));
+        }
     }
 
     // ---- chain state helpers ----
@@ -296,6 +332,9 @@ impl<B: Backend> TestEnv<B> {
     }
 
     pub fn set_raw(&mut self, address: Pubkey, data: Vec<u8>, owner: Pubkey) {
+        if let Some(written) = self.written.as_mut() {
+            written.push(address);
+        }
         self.backend.set_account(
             &address.to_bytes(),
             RawAccount { lamports: RENT_EXEMPT_LAMPORTS, data, owner: owner.to_bytes(), executable: false },

@@ -80,6 +80,12 @@ impl<C: Chain> Keeper<C> {
     /// other failure is per account.
     pub fn tick(&mut self) -> Result<(), ChainError> {
         let view = View::load(&mut self.chain, &self.config)?;
+        self.tick_on(&view)
+    }
+
+    /// One pass over a view loaded by the caller (several bots sharing one snapshot, as competing
+    /// liquidators reading the same slot do).
+    pub fn tick_on(&mut self, view: &View) -> Result<(), ChainError> {
         self.metrics.ticks += 1;
         self.metrics.accounts_tracked = view.accounts.len() as u64;
         let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| a.collateral);
@@ -88,16 +94,16 @@ impl<C: Chain> Keeper<C> {
             self.metrics.profit = c - start;
         }
         if self.config.modes.cranks {
-            self.cranks(&view)?;
+            self.cranks(view)?;
         }
         if self.config.modes.liquidator {
-            self.liquidations(&view)?;
+            self.liquidations(view)?;
         }
         if self.config.modes.waterfall {
-            self.waterfall(&view)?;
+            self.waterfall(view)?;
         }
         if self.config.modes.filler {
-            self.fills(&view)?;
+            self.fills(view)?;
         }
         Ok(())
     }
@@ -146,6 +152,7 @@ impl<C: Chain> Keeper<C> {
         let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| *a);
         for scored in view.scored() {
             let (key, target) = view.accounts[scored.index];
+            let scored = *scored;
             if key == self.account || target.has_flag(BANKRUPT) {
                 continue;
             }

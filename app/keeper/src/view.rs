@@ -30,6 +30,8 @@ pub struct View {
     pub markets: Vec<MarketView>,
     pub accounts: Vec<(Pubkey, MarginAccount)>,
     pub prices: PriceCache,
+    /// `accounts` scored once at load (several bots may act on one view).
+    scored: Vec<Scored>,
 }
 
 impl View {
@@ -61,12 +63,13 @@ impl View {
                 }
             }
         }
-        let accounts = chain
+        let accounts: Vec<(Pubkey, MarginAccount)> = chain
             .program_accounts(MarginAccount::DISCRIMINATOR)?
             .into_iter()
             .filter_map(|(k, d)| decode::<MarginAccount>(&d).ok().map(|a| (k, a)))
             .collect();
-        Ok(Self { clock, markets, accounts, prices })
+        let scored = score_accounts(accounts.iter().map(|(_, a)| a), &prices);
+        Ok(Self { clock, markets, accounts, prices, scored })
     }
 
     pub fn market(&self, index: u16) -> Option<&MarketView> {
@@ -74,8 +77,8 @@ impl View {
     }
 
     /// Accounts whose health can be computed, most underwater (maintenance) first.
-    pub fn scored(&self) -> Vec<Scored> {
-        score_accounts(self.accounts.iter().map(|(_, a)| a), &self.prices)
+    pub fn scored(&self) -> &[Scored] {
+        &self.scored
     }
 }
 

@@ -1,10 +1,14 @@
-//! Stress harness: replays crash price paths through the real program (in-process chain), with a
-//! seeded population and the project's own keeper, under parameter presets side by side.
+//! Stress harness: crash price paths through the real program (in-process chain), with a market
+//! around it (three markets with depth and impact, live traders, competing liquidators,
+//! attackers), under parameter presets side by side, over many seeds.
+pub mod agents;
 pub mod generators;
-pub mod population;
+pub mod model;
 pub mod presets;
 pub mod report;
 pub mod run;
+pub mod stats;
+pub mod world;
 
 pub use presets::Preset;
 pub use run::{run, RunConfig, RunResult};

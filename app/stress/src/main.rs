@@ -1,13 +1,16 @@
-//! stress: replays crash paths through the real program under each preset and writes a report.
+//! stress: crash paths through the real program, with the market model around it, under each
+//! preset over many seeds; writes a report.
 //!
-//! `stress` with no argument runs the four shipped scenarios under all presets and writes
-//! `target/stress-report/{report.md,results.json,*.png}`.
+//! `stress` with no scenario runs the four shipped scenarios and both generators under all
+//! presets and writes `target/stress-report/{report.md,results.json,*.png}`.
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use margin_engine_stress::{load_scenario, report, run, Preset, RunConfig};
+use margin_engine_stress::{load_scenario, report, run, Preset, RunConfig, RunResult};
 
 /// The shipped crash paths, embedded so the default run needs no files.
 const SHIPPED: [(&str, &str); 4] = [
@@ -18,9 +21,12 @@ const SHIPPED: [(&str, &str); 4] = [
 ];
 
 #[derive(Parser, Debug)]
-#[command(about = "Historical black-swan replay through the real margin-engine program")]
+#[command(
+    about = "Crash paths through the real margin-engine program, with market impact, live traders, competing liquidators and attackers"
+)]
 struct Args {
-    /// CSV path (seconds,price) or generator (jump-diffusion, garch); repeatable. Default: the shipped four.
+    /// CSV path (seconds,price) or generator (jump-diffusion, garch); repeatable. Default: the
+    /// shipped four and both generators.
     #[arg(long)]
     scenario: Vec<String>,
     #[arg(long, default_value_t = 1_000)]
@@ -28,19 +34,29 @@ struct Args {
     /// naive, drift-like, full or all.
     #[arg(long, default_value = "all")]
     preset: String,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seeds 1..=N per scenario × preset (population, noise, generator paths, latencies).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
     #[arg(long, default_value = "target/stress-report")]
     out: PathBuf,
     /// Seconds between oracle updates.
     #[arg(long, default_value_t = 10)]
     step_seconds: u64,
-    /// Keeper latency: it acts every this many steps.
-    #[arg(long, default_value_t = 1)]
-    keeper_every: u64,
+    /// Liquidators unload what they take over within this many seconds.
+    #[arg(long, default_value_t = 300)]
+    unload_seconds: u64,
+    /// The largest liquidator is down this many minutes at the steepest hour (0: never).
+    #[arg(long, default_value_t = 30)]
+    outage_minutes: u64,
+    /// Leave the attackers out.
+    #[arg(long)]
+    no_attackers: bool,
     /// Replay only the first HOURS of each path.
     #[arg(long)]
     hours: Option<f64>,
+    /// Runs in parallel (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 fn main() {
@@ -52,57 +68,85 @@ fn main() {
     let tmp = std::env::temp_dir().join("margin-engine-stress-scenarios");
     std::fs::create_dir_all(&tmp).expect("temp dir");
     let specs: Vec<String> = if args.scenario.is_empty() {
-        SHIPPED
+        let mut v: Vec<String> = SHIPPED
             .iter()
             .map(|(name, text)| {
                 let p = tmp.join(format!("{name}.csv"));
                 std::fs::write(&p, text).expect("write scenario");
                 p.to_string_lossy().into_owned()
             })
-            .collect()
+            .collect();
+        v.push("jump-diffusion".into());
+        v.push("garch".into());
+        v
     } else {
         args.scenario.clone()
     };
-    let cfg = RunConfig {
-        accounts: args.accounts,
-        seed: args.seed,
-        step_seconds: args.step_seconds,
-        keeper_every_steps: args.keeper_every.max(1),
-        sample_every_steps: 1,
-        ..RunConfig::default()
-    };
-    let started = Instant::now();
-    let mut results = vec![];
+    // Every (scenario, seed) path first, so a bad file fails before any run.
+    let mut jobs = vec![];
     for spec in &specs {
-        let scenario = load_scenario(spec, args.step_seconds, args.seed, args.hours).unwrap_or_else(|e| {
-            eprintln!("scenario error: {e}");
-            std::process::exit(2)
-        });
-        let sample_every = (scenario.path.len() / 400).max(1);
-        for &preset in &presets {
-            let bar = ProgressBar::new(scenario.path.len() as u64);
-            bar.set_style(ProgressStyle::with_template("{msg:32} [{bar:40}] {pos}/{len} steps {elapsed}").unwrap());
-            bar.set_message(format!("{} / {}", scenario.name, preset.name()));
-            let result =
-                run(&scenario, preset, &RunConfig { sample_every_steps: sample_every, ..cfg.clone() }, |i, _| {
-                    bar.set_position(i as u64)
-                });
-            bar.finish_and_clear();
-            let s = &result.summary;
-            println!(
-                "{:<22} {:<10} liquidations {:>4} partial {:>4} full | wiped {:>4} | bad debt ${:>10.0} | fund ${:>9.0} -> ${:>9.0} | ADL ${:>9.0} | socialised ${:>8.2} | trips {} | peak x{:.2} | {} tx in {:.1}s ({:.0} tx/s)",
-                scenario.name, preset.name(), s.liquidations_partial, s.liquidations_full, s.accounts_wiped_out, s.bad_debt,
-                s.insurance_fund_start, s.insurance_fund_end, s.adl_notional, s.socialized_loss, s.breaker_trips, s.peak_multiplier,
-                s.transactions, result.wall_seconds, result.transactions_per_second
-            );
-            results.push(result);
+        for seed in 1..=args.seeds.max(1) {
+            let scenario = load_scenario(spec, args.step_seconds, seed, args.hours).unwrap_or_else(|e| {
+                eprintln!("scenario error: {e}");
+                std::process::exit(2)
+            });
+            for &preset in &presets {
+                jobs.push((scenario.clone(), preset, seed));
+            }
         }
     }
-    let charts = report::write(&args.out, &results).expect("write report");
+    let threads = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let total_steps: u64 = jobs.iter().map(|(s, _, _)| s.path.len() as u64 - 1).sum();
+    let bar = ProgressBar::new(total_steps);
+    bar.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {elapsed} (eta {eta})").unwrap());
+    bar.set_message(format!("{} runs on {threads} threads", jobs.len()));
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, RunResult)>> = Mutex::new(vec![]);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let j = next.fetch_add(1, Ordering::Relaxed);
+                let Some((scenario, preset, seed)) = jobs.get(j) else { break };
+                let cfg = RunConfig {
+                    accounts: args.accounts,
+                    seed: *seed,
+                    step_seconds: args.step_seconds,
+                    unload_seconds: args.unload_seconds,
+                    outage_minutes: args.outage_minutes,
+                    attackers: !args.no_attackers,
+                    sample_every_steps: (scenario.path.len() / 300).max(1),
+                };
+                let mut last = 0;
+                let result = run(scenario, *preset, &cfg, |i, _| {
+                    bar.inc((i - last) as u64);
+                    last = i;
+                });
+                bar.inc((scenario.path.len() - 1 - last) as u64);
+                let s = &result.summary;
+                let line = format!(
+                    "{:<20} {:<10} seed {:<2} | bad debt ${:>10.0} | wiped {:>4} | liq {:>5} | lost to liq ${:>9.0} | forced ${:>11.0} | forced impact {:>5.2}% | attackers ${:>8.0} | {} accounts, {} steps, {} tx in {:.1}s ({:.0} tx/s)",
+                    scenario.name, preset.name(), seed, s.bad_debt, s.accounts_wiped_out, s.liquidations,
+                    s.trader_loss_to_liquidation, s.forced_volume, s.peak_forced_impact_percent, s.attacker_profit,
+                    result.accounts, s.steps, s.transactions, result.wall_seconds, result.transactions_per_second
+                );
+                // Printed whether or not the bar is drawn (it is hidden off a terminal).
+                bar.suspend(|| println!("{line}"));
+                results.lock().unwrap().push((j, result));
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(j, _)| *j);
+    let results: Vec<RunResult> = results.into_iter().map(|(_, r)| r).collect();
+    let written = report::write(&args.out, &results).expect("write report");
+    println!("\n{}", written.summary_table);
     println!(
-        "wrote {} ({} charts) in {:.1}s total",
+        "wrote {} ({} charts): {} runs in {:.1}s on {threads} threads",
         args.out.join("report.md").display(),
-        charts.len(),
+        written.charts.len(),
+        results.len(),
         started.elapsed().as_secs_f64()
     );
 }

@@ -1,57 +1,154 @@
-//! Writes the results: `results.json`, `report.md` (a table per scenario, presets side by side) and
-//! one PNG per scenario with four panels (price, insurance fund, cumulative liquidations, margin
-//! multiplier; one line per preset).
+//! Writes the results: `results.json` (every run), `report.md` (per scenario a table of every
+//! metric, presets side by side as mean ± 95% interval over seeds; a summary table over all
+//! scenarios; the attackers' profits), one PNG per scenario (exogenous vs impacted price of the
+//! thin market, insurance fund, cumulative bad debt, wiped accounts; seed 1, one line per preset)
+//! and `summary.png` (every metric per preset with intervals).
 use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::run::RunResult;
+use crate::agents::attackers::AttackKind;
+use crate::presets::Preset;
+use crate::run::{RunResult, Summary};
+use crate::stats::{estimate, Estimate};
 
 const FONT_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
-pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Vec<String>> {
+/// A reported metric: name, decimals, and how to read it off a run.
+pub struct Metric {
+    pub name: &'static str,
+    pub decimals: usize,
+    pub read: fn(&Summary) -> f64,
+}
+
+pub const METRICS: [Metric; 15] = [
+    Metric { name: "bad debt ($)", decimals: 0, read: |s| s.bad_debt },
+    Metric { name: "  of which insurance-covered ($)", decimals: 0, read: |s| s.insurance_covered },
+    Metric { name: "  of which ADL-absorbed ($)", decimals: 0, read: |s| s.adl_loss },
+    Metric { name: "  of which socialised ($)", decimals: 0, read: |s| s.socialized_loss },
+    Metric { name: "accounts wiped out", decimals: 1, read: |s| s.accounts_wiped_out as f64 },
+    Metric { name: "trader equity lost to liquidation ($)", decimals: 0, read: |s| s.trader_loss_to_liquidation },
+    Metric { name: "insurance fund drawdown ($)", decimals: 0, read: |s| s.insurance_drawdown },
+    Metric { name: "ADL notional ($)", decimals: 0, read: |s| s.adl_notional },
+    Metric { name: "volume forced through the depth ($)", decimals: 0, read: |s| s.forced_volume },
+    Metric { name: "peak impact of forced flow on price (%)", decimals: 2, read: |s| s.peak_forced_impact_percent },
+    Metric { name: "peak impact of all flow on price (%)", decimals: 2, read: |s| s.peak_impact_percent },
+    Metric { name: "breaker market-hours", decimals: 2, read: |s| s.breaker_hours },
+    Metric { name: "attacker profit ($)", decimals: 2, read: |s| s.attacker_profit },
+    Metric { name: "liquidations", decimals: 1, read: |s| s.liquidations as f64 },
+    Metric { name: "trader trades (refused)", decimals: 1, read: |s| s.trader_trades as f64 },
+];
+
+pub struct Written {
+    pub charts: Vec<String>,
+    /// The summary table (markdown), also printed by the binary.
+    pub summary_table: String,
+}
+
+fn presets_in(results: &[RunResult]) -> Vec<Preset> {
+    let mut v: Vec<Preset> = vec![];
+    for r in results {
+        if !v.contains(&r.preset) {
+            v.push(r.preset);
+        }
+    }
+    v
+}
+
+fn scenarios_in(results: &[RunResult]) -> Vec<String> {
+    let mut v: Vec<String> = vec![];
+    for r in results {
+        if !v.contains(&r.scenario) {
+            v.push(r.scenario.clone());
+        }
+    }
+    v
+}
+
+/// The metric over the runs of `preset` in `runs`.
+pub fn metric_estimate(runs: &[&RunResult], preset: Preset, read: fn(&Summary) -> f64) -> Estimate {
+    let xs: Vec<f64> = runs.iter().filter(|r| r.preset == preset).map(|r| read(&r.summary)).collect();
+    estimate(&xs)
+}
+
+fn table(runs: &[&RunResult], presets: &[Preset]) -> String {
+    let mut md = String::new();
+    writeln!(md, "| metric | {} |", presets.iter().map(|p| p.name()).collect::<Vec<_>>().join(" | ")).unwrap();
+    writeln!(md, "|---|{}", "---:|".repeat(presets.len())).unwrap();
+    for m in &METRICS {
+        let cells: Vec<String> = presets
+            .iter()
+            .map(|&p| {
+                let e = metric_estimate(runs, p, m.read);
+                if m.name.starts_with("trader trades") {
+                    let refused = metric_estimate(runs, p, |s| s.trader_trades_refused as f64);
+                    format!("{} ({})", e.show(m.decimals), refused.show(m.decimals))
+                } else {
+                    e.show(m.decimals)
+                }
+            })
+            .collect();
+        writeln!(md, "| {} | {} |", m.name, cells.join(" | ")).unwrap();
+    }
+    md
+}
+
+pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Written> {
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("results.json"), serde_json::to_string_pretty(results)?)?;
     let fonts = register_font();
-    let mut md = String::from("# Stress report\n\nEvery run replays the path through the real program (in-process chain) with the same seeded\npopulation; conservation is checked after every step (on-chain aggregates) and by a full account\nscan at the end.\n");
+    let presets = presets_in(results);
+    let scenarios = scenarios_in(results);
+    let seeds = results.iter().map(|r| r.seed).max().unwrap_or(0);
+    let all: Vec<&RunResult> = results.iter().collect();
+    let summary_table = format!(
+        "All scenarios ({} scenarios × {} seeds; mean ± 95% interval over runs)\n\n{}",
+        scenarios.len(),
+        seeds,
+        table(&all, &presets)
+    );
+    let mut md = String::from(
+        "# Stress report\n\nEvery run goes through the real program (in-process chain): three markets driven by one\n\
+         scenario path (per-market beta and noise), prices moved by the impact of flow through each\n\
+         market's depth, live traders, four competing liquidators that unload into the depth (the\n\
+         largest one down for a while at the steepest hour), and five attackers. Conservation is checked\n\
+         after every step and by a full account scan at the end. Cells are mean ± 95% interval over\n\
+         seeds (Student's t).\n\n## Summary\n\n",
+    );
+    md += &summary_table;
+    md += "\n## Attackers (profit in $, summed over runs' mean; must be ≤ 0)\n\n";
+    writeln!(md, "| attack | {} |", presets.iter().map(|p| p.name()).collect::<Vec<_>>().join(" | ")).unwrap();
+    writeln!(md, "|---|{}", "---:|".repeat(presets.len())).unwrap();
+    for kind in AttackKind::ALL {
+        let cells: Vec<String> = presets
+            .iter()
+            .map(|&p| {
+                let reports: Vec<_> = results
+                    .iter()
+                    .filter(|r| r.preset == p)
+                    .flat_map(|r| r.attackers.iter().filter(|a| a.kind == Some(kind)))
+                    .collect();
+                let profits: Vec<f64> = reports.iter().map(|a| a.profit).collect();
+                let refused: u64 = reports.iter().map(|a| a.refused).sum();
+                let attempts: u64 = reports.iter().map(|a| a.attempts).sum();
+                let max = profits.iter().cloned().fold(f64::MIN, f64::max);
+                format!("{} (max {:.2}; {refused}/{attempts} refused)", estimate(&profits).show(2), max)
+            })
+            .collect();
+        writeln!(md, "| {} | {} |", kind.name(), cells.join(" | ")).unwrap();
+    }
     let mut charts = vec![];
-    let mut scenarios: Vec<&str> = results.iter().map(|r| r.scenario.as_str()).collect();
-    scenarios.dedup();
-    for scenario in scenarios {
-        let runs: Vec<&RunResult> = results.iter().filter(|r| r.scenario == scenario).collect();
-        writeln!(md, "\n## {scenario}\n").unwrap();
-        writeln!(md, "| metric | {} |", runs.iter().map(|r| r.preset.name()).collect::<Vec<_>>().join(" | ")).unwrap();
-        writeln!(md, "|---|{}", "---:|".repeat(runs.len())).unwrap();
-        let row = |name: &str, f: &dyn Fn(&RunResult) -> String| {
-            format!("| {name} | {} |\n", runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(" | "))
-        };
-        md += &row("traders", &|r| r.summary.traders.to_string());
-        md += &row("liquidations, partial / full", &|r| {
-            format!("{} / {}", r.summary.liquidations_partial, r.summary.liquidations_full)
-        });
-        md += &row("accounts wiped out", &|r| r.summary.accounts_wiped_out.to_string());
-        md += &row("bad debt ($)", &|r| format!("{:.0}", r.summary.bad_debt));
-        md += &row("insurance fund start → end ($)", &|r| {
-            format!("{:.0} → {:.0}", r.summary.insurance_fund_start, r.summary.insurance_fund_end)
-        });
-        md += &row("insurance paid out ($)", &|r| format!("{:.0}", r.summary.insurance_paid));
-        md += &row("insurance drawdown ($)", &|r| format!("{:.0}", r.summary.insurance_drawdown));
-        md += &row("ADL notional ($)", &|r| format!("{:.0}", r.summary.adl_notional));
-        md += &row("socialised loss ($)", &|r| format!("{:.2}", r.summary.socialized_loss));
-        md += &row("breaker trips", &|r| r.summary.breaker_trips.to_string());
-        md += &row("hours reduce-only / halted", &|r| {
-            format!("{:.1} / {:.1}", r.summary.hours_reduce_only, r.summary.hours_halted)
-        });
-        md += &row("peak margin multiplier", &|r| format!("{:.2}", r.summary.peak_multiplier));
-        md += &row("transactions", &|r| r.summary.transactions.to_string());
-        md += &row("steps (conservation checks)", &|r| {
-            format!("{} ({})", r.summary.steps, r.summary.conservation_checks)
-        });
-        md += &row("wall time (s), tx/s", &|r| format!("{:.1}, {:.0}", r.wall_seconds, r.transactions_per_second));
+    for scenario in &scenarios {
+        let runs: Vec<&RunResult> = results.iter().filter(|r| &r.scenario == scenario).collect();
+        let n = runs.iter().map(|r| r.seed).collect::<std::collections::BTreeSet<_>>().len();
+        writeln!(md, "\n## {scenario} ({n} seeds)\n").unwrap();
+        md += &table(&runs, &presets);
         if fonts {
+            let first: Vec<&RunResult> =
+                presets.iter().filter_map(|&p| runs.iter().find(|r| r.preset == p).copied()).collect();
             let file = format!("{scenario}.png");
-            match chart(&out.join(&file), scenario, &runs) {
+            match chart(&out.join(&file), scenario, &first) {
                 Ok(()) => {
                     writeln!(md, "\n![{scenario}]({file})").unwrap();
                     charts.push(file);
@@ -60,11 +157,19 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Vec<String>> 
             }
         }
     }
-    if !fonts {
+    if fonts {
+        match summary_chart(&out.join("summary.png"), &all, &presets) {
+            Ok(()) => {
+                md = md.replacen("## Summary\n\n", "## Summary\n\n![summary](summary.png)\n\n", 1);
+                charts.push("summary.png".into());
+            }
+            Err(e) => writeln!(md, "\n(summary chart failed: {e})").unwrap(),
+        }
+    } else {
         md += &format!("\n(charts skipped: no font at {FONT_PATH})\n");
     }
     std::fs::write(out.join("report.md"), md)?;
-    Ok(charts)
+    Ok(Written { charts, summary_table })
 }
 
 fn register_font() -> bool {
@@ -78,29 +183,47 @@ const COLORS: [RGBColor; 3] = [RGBColor(200, 60, 60), RGBColor(60, 120, 200), RG
 fn chart(path: &Path, scenario: &str, runs: &[&RunResult]) -> Result<(), Box<dyn std::error::Error>> {
     let root = BitMapBackend::new(path, (1200, 900)).into_drawing_area();
     root.fill(&WHITE)?;
-    let root = root.titled(scenario, ("sans-serif", 28))?;
+    let root = root.titled(&format!("{scenario} (seed 1)"), ("sans-serif", 28))?;
     let panels = root.split_evenly((2, 2));
-    let hours = runs[0].samples.last().map_or(1.0, |s| s.hours).max(0.01);
+    let hours = runs.first().and_then(|r| r.samples.last()).map_or(1.0, |s| s.hours).max(0.01);
     type Pick = fn(&crate::run::Sample) -> f64;
     let series: [(&str, Pick); 4] = [
-        ("price", |s| s.price),
+        ("ALT price: impacted (exogenous dashed)", |s| s.oracle[2]),
         ("insurance fund ($)", |s| s.insurance_fund),
-        ("cumulative liquidations", |s| s.liquidations as f64),
-        ("initial-margin multiplier", |s| s.multiplier),
+        ("cumulative bad debt ($)", |s| s.bad_debt),
+        ("accounts wiped out", |s| s.wiped as f64),
     ];
-    for (panel, (title, pick)) in panels.iter().zip(series) {
-        let (lo, hi) = runs
+    for (k, (panel, (title, pick))) in panels.iter().zip(series).enumerate() {
+        let (mut lo, mut hi) = runs
             .iter()
             .flat_map(|r| r.samples.iter().map(pick))
             .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        if k == 0 {
+            for s in runs.iter().flat_map(|r| r.samples.iter()) {
+                lo = lo.min(s.exogenous[2]);
+                hi = hi.max(s.exogenous[2]);
+            }
+        }
         let pad = ((hi - lo) * 0.05).max(1e-9);
         let mut c = ChartBuilder::on(panel)
-            .caption(title, ("sans-serif", 20))
+            .caption(title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(70)
             .build_cartesian_2d(0.0..hours, (lo - pad)..(hi + pad))?;
         c.configure_mesh().x_desc("hours").label_style(("sans-serif", 14)).draw()?;
+        if k == 0 {
+            if let Some(r) = runs.first() {
+                c.draw_series(DashedLineSeries::new(
+                    r.samples.iter().map(|s| (s.hours, s.exogenous[2])),
+                    6,
+                    4,
+                    BLACK.stroke_width(1),
+                ))?
+                .label("exogenous")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+            }
+        }
         for (i, r) in runs.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             c.draw_series(LineSeries::new(r.samples.iter().map(|s| (s.hours, pick(s))), color.stroke_width(2)))?
@@ -112,6 +235,43 @@ fn chart(path: &Path, scenario: &str, runs: &[&RunResult]) -> Result<(), Box<dyn
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
             .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// One panel per metric: a bar per preset at the mean over all runs, with its 95% interval.
+fn summary_chart(path: &Path, runs: &[&RunResult], presets: &[Preset]) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::new(path, (1500, 1100)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled("every metric per preset (mean ± 95% interval, all runs)", ("sans-serif", 26))?;
+    let panels = root.split_evenly((4, 4));
+    for (panel, m) in panels.iter().zip(METRICS.iter()) {
+        let est: Vec<Estimate> = presets.iter().map(|&p| metric_estimate(runs, p, m.read)).collect();
+        let hi = est.iter().map(|e| e.mean + e.half_width).fold(0.0, f64::max);
+        let lo = est.iter().map(|e| e.mean - e.half_width).fold(0.0, f64::min);
+        let pad = ((hi - lo) * 0.1).max(1e-6);
+        let mut c = ChartBuilder::on(panel)
+            .caption(m.name.trim(), ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(20)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..presets.len() as f64, (lo - pad)..(hi + pad))?;
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(presets.len())
+            .x_label_formatter(&|x| presets.get(*x as usize).map_or(String::new(), |p| p.name().to_string()))
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (i, e) in est.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
+            let x = i as f64;
+            c.draw_series(std::iter::once(Rectangle::new([(x + 0.2, 0.0), (x + 0.8, e.mean)], color.filled())))?;
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(x + 0.5, e.mean - e.half_width), (x + 0.5, e.mean + e.half_width)],
+                BLACK.stroke_width(2),
+            )))?;
+        }
     }
     root.present()?;
     Ok(())

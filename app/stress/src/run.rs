@@ -1,20 +1,32 @@
-//! One scenario × preset: boot the chain, build the population, replay the path with the keeper,
-//! check conservation after every step, summarise.
+//! One scenario × preset × seed: boot the chain, build the markets, the population, the
+//! liquidators and the attackers, replay the path with impact, check conservation after every
+//! step, summarise.
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Instant;
 
+use margin_engine::health::account_health;
 use margin_engine::math::breaker::MarketMode;
+use margin_engine::math::margin::HealthReport;
+use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
+use margin_engine::state::{MarginAccount, RiskParams};
 use margin_engine_keeper::config::{MarketOracle, Modes};
-use margin_engine_keeper::{Keeper, KeeperConfig};
+use margin_engine_keeper::{Keeper, KeeperConfig, View};
 use margin_engine_sdk::analytics::conservation_gap;
 use margin_engine_sdk::pda;
-use margin_engine_sdk::scenario::to_price_1e6;
+use margin_engine_sdk::scenario::SplitMix;
 use margin_engine_tests::native::NativeBackend;
 use margin_engine_tests::*;
 use serde::Serialize;
 use solana_sdk::signature::Keypair;
 
-use crate::population;
+use crate::agents::attackers::{attacker_collateral, AttackKind, AttackReport, Attacker, History};
+use crate::agents::liquidators::{turn_order, Liquidator, LIQUIDATORS};
+use crate::agents::traders::{decide, Decision, Observation, PositionView, Profile, SIGNAL_SECONDS, WARNING_RATIO};
+use crate::model::impact::ImpactState;
+use crate::model::markets::{exogenous_paths, MarketSpec, MARKETS};
 use crate::presets::Preset;
+use crate::world::{MarketModel, SharedChain, TradeRefusal, World};
 use crate::Scenario;
 
 #[derive(Clone, Debug)]
@@ -22,10 +34,11 @@ pub struct RunConfig {
     pub accounts: usize,
     pub seed: u64,
     pub step_seconds: u64,
-    /// The keeper acts every this many steps (latency).
-    pub keeper_every_steps: u64,
-    /// Keeper capital as a share of all trader collateral.
-    pub keeper_capital_share: f64,
+    /// Liquidators unload what they take over within this many seconds.
+    pub unload_seconds: u64,
+    /// The largest liquidator is down this long, starting at the steepest hour of the path.
+    pub outage_minutes: u64,
+    pub attackers: bool,
     /// Keep one sample for the charts every this many steps.
     pub sample_every_steps: usize,
 }
@@ -36,44 +49,67 @@ impl Default for RunConfig {
             accounts: 1_000,
             seed: 1,
             step_seconds: 10,
-            keeper_every_steps: 1,
-            keeper_capital_share: 0.5,
+            unload_seconds: 300,
+            outage_minutes: 30,
+            attackers: true,
             sample_every_steps: 10,
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Sample {
     pub hours: f64,
-    pub price: f64,
+    pub exogenous: Vec<f64>,
+    pub oracle: Vec<f64>,
     pub insurance_fund: f64,
+    pub bad_debt: f64,
+    pub wiped: usize,
     pub liquidations: u64,
-    pub multiplier: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     pub traders: usize,
-    pub liquidations_partial: u64,
+    pub liquidations: u64,
+    /// Liquidations that took a whole position.
     pub liquidations_full: u64,
     pub accounts_wiped_out: usize,
-    /// Negative equity the waterfall absorbed: insurance-covered deficits + ADL-absorbed loss +
-    /// socialised loss (USD).
+    /// Insurance-covered deficits + ADL-absorbed loss + socialised loss (USD).
     pub bad_debt: f64,
+    pub insurance_covered: f64,
+    pub adl_loss: f64,
+    pub socialized_loss: f64,
+    /// Traders' equity lost when liquidated: fees (equity drop at an unchanged price) plus the
+    /// impact on the price they were liquidated at (liquidated size × the oracle's distance from
+    /// the exogenous price, when against them). USD.
+    pub trader_loss_to_liquidation: f64,
+    pub liquidation_fees: f64,
+    pub liquidation_impact_cost: f64,
     pub insurance_fund_start: f64,
     pub insurance_fund_end: f64,
     /// Largest fall of the fund from a running peak (USD).
     pub insurance_drawdown: f64,
-    /// Everything the fund paid out: deficits, liquidators' closing fees, keeper bounties.
-    pub insurance_paid: f64,
     pub adl_notional: f64,
-    pub adl_loss: f64,
-    pub socialized_loss: f64,
-    pub breaker_trips: u64,
-    pub hours_reduce_only: f64,
+    /// Notional forced through the depth (liquidator unloads, stop-outs), USD.
+    pub forced_volume: f64,
+    pub voluntary_volume: f64,
+    /// Largest |impact| on any market's price, percent (all flow: traders, forced, attackers).
+    pub peak_impact_percent: f64,
+    /// Largest |impact| the forced flow alone caused on any market, percent.
+    pub peak_forced_impact_percent: f64,
+    /// Market-hours outside NORMAL (reduce-only or halted), summed over markets.
+    pub breaker_hours: f64,
     pub hours_halted: f64,
+    pub breaker_trips: u64,
     pub peak_multiplier: f64,
+    /// Sum over attackers (each must be ≤ 0 on a sound engine).
+    pub attacker_profit: f64,
+    pub trader_trades: u64,
+    pub trader_trades_refused: u64,
+    pub stop_outs: u64,
+    pub top_ups: u64,
+    pub withdrawals: u64,
     pub transactions: u64,
     pub steps: usize,
     pub conservation_checks: usize,
@@ -83,119 +119,492 @@ pub struct Summary {
 pub struct RunResult {
     pub scenario: String,
     pub preset: Preset,
+    pub seed: u64,
     pub summary: Summary,
+    pub attackers: Vec<AttackReport>,
+    pub markets: Vec<MarketModel>,
+    pub accounts: usize,
     pub wall_seconds: f64,
     pub transactions_per_second: f64,
     pub samples: Vec<Sample>,
 }
 
 const SLOT_MS: u64 = 400;
+/// The production cooldown (migrations/exchange.example.toml): a day of slots.
+pub const INSURANCE_UNSTAKE_COOLDOWN_SLOTS: u64 = 216_000;
+
+/// A trader agent: the account, habits, wallet and warning clock.
+struct Agent {
+    trader: Trader,
+    profile: Profile,
+    /// Index in the env's margin-account list (and so in every `View`).
+    index: usize,
+    wallet: u64,
+    deposited: u64,
+    warned_since: Option<u64>,
+}
+
+/// The preset's parameters for one of the harness markets.
+pub fn market_risk(preset: Preset, spec: &MarketSpec) -> RiskParams {
+    RiskParams {
+        tick_size: 1,
+        step_size: spec.step_size,
+        min_order_size: spec.step_size,
+        initial_margin_ratio: spec.initial_margin_ratio,
+        maintenance_margin_ratio: spec.maintenance_margin_ratio,
+        vol_reference_variance: spec.vol_reference_variance(),
+        max_open_interest: 1_000_000_000 * BASE as u64,
+        ..preset.risk()
+    }
+}
+
+/// Start of the steepest one-hour fall of the factor path (seconds): where keepers are most
+/// needed, and where the outage is put. The same for every preset.
+pub fn steepest_hour(path: &[(u64, f64)]) -> u64 {
+    let mut best = (0.0, 0);
+    let mut j = 0;
+    for i in 0..path.len() {
+        while j < path.len() && path[j].0 < path[i].0 + 3_600 {
+            j += 1;
+        }
+        if j >= path.len() {
+            break;
+        }
+        let r = (path[j].1 / path[i].1).ln();
+        if r < best.0 {
+            best = (r, path[i].0);
+        }
+    }
+    best.1
+}
+
+fn position_view(acc: &MarginAccount, prices: &[u64]) -> [PositionView; 3] {
+    let mut out = [PositionView::default(); 3];
+    for p in acc.active_positions() {
+        let m = p.market_index as usize;
+        if m < 3 {
+            let value = p.base_amount as f64 * prices[m] as f64 / 1e9;
+            out[m] = PositionView { notional: value / 1e6, unrealized_pnl: (p.quote_amount as f64 + value) / 1e6 };
+        }
+    }
+    out
+}
 
 pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: impl FnMut(usize, usize)) -> RunResult {
     let started = Instant::now();
-    let mut env = TestEnv::new(NativeBackend::new());
-    let risk = margin_engine::state::RiskParams {
-        tick_size: 1,
-        step_size: BASE as u64 / 100,
-        min_order_size: BASE as u64 / 100,
-        ..preset.risk()
-    };
-    let p0 = to_price_1e6(scenario.path[0].1);
-    env.add_market("PERP", p0 as i64, risk);
-    let specs = population::traders(cfg.seed, cfg.accounts);
-    let pop = population::build(&mut env, &specs, p0, risk.step_size, risk.tick_size);
-    let stake = (pop.total_trader_collateral as f64 * preset.insurance_stake_share()) as u64;
-    if stake > 0 {
-        let staker = env.new_trader(stake);
-        env.stake(&staker, stake).unwrap();
+    let exo = exogenous_paths(&scenario.path, &MARKETS, cfg.seed);
+    let mut env = TestEnv::with_unstake_cooldown(NativeBackend::new(), INSURANCE_UNSTAKE_COOLDOWN_SLOTS);
+    let mut models = vec![];
+    for (i, spec) in MARKETS.iter().enumerate() {
+        let risk = market_risk(preset, spec);
+        env.add_market(spec.name, margin_engine_sdk::scenario::to_price_1e6(exo[i][0]) as i64, risk);
+        // No impact while the population opens its positions: the run starts from a calm book.
+        let law = crate::model::impact::ImpactLaw { y: 0.0, permanent: 0.0, ..spec.impact_law(1.0) };
+        models.push(MarketModel {
+            spec: *spec,
+            law,
+            impact: ImpactState::default(),
+            exogenous: exo[i][0],
+            oracle: exo[i][0],
+            peak_log_impact: 0.0,
+            forced_impact: ImpactState::default(),
+            peak_forced_log_impact: 0.0,
+            forced_usd: 0.0,
+            voluntary_usd: 0.0,
+        });
     }
-    let keeper_capital = ((pop.total_trader_collateral as f64 * cfg.keeper_capital_share) as u64).max(10_000 * USDC);
-    let keeper_trader = env.new_trader(keeper_capital);
-    env.deposit(&keeper_trader, keeper_capital).unwrap();
+    let band = preset.risk().fill_price_band;
+    let mut world = World::new(env, models, band);
+
+    // Population.
+    let mut rng = SplitMix(cfg.seed ^ 0xA5A5_5A5A);
+    let collaterals: Vec<u64> = (0..cfg.accounts).map(|_| (500.0 * 40f64.powf(rng.uniform())) as u64 * USDC).collect();
+    let total: u64 = collaterals.iter().sum();
+    for _ in 0..4 {
+        let lp = world.env.new_trader(u64::MAX / 8);
+        // Deep enough that the providers are never the ones in trouble: they are the ADL candidates.
+        world.env.deposit(&lp, (2 * total).max(1_000_000 * USDC)).unwrap();
+        world.liquidity_providers.push(lp);
+    }
+    let mut agents = vec![];
+    for &collateral in &collaterals {
+        let reserve = (collateral as f64 * rng.uniform()) as u64;
+        let trader = world.env.new_trader(collateral + reserve);
+        world.env.deposit(&trader, collateral).unwrap();
+        let index = world.env.margin_accounts.len() - 1;
+        let profile = Profile::draw(&mut rng);
+        let long = rng.uniform() < 0.6;
+        let markets: Vec<usize> =
+            if rng.uniform() < 0.5 { vec![pick(&mut rng)] } else { vec![0, pick(&mut rng).max(1)] };
+        let leverage = 1.5 * ((profile.leverage_max / 1.5).powf(rng.uniform()));
+        for &m in &markets {
+            let spec = &MARKETS[m];
+            let lev = leverage.min(0.8 * 1e6 / spec.initial_margin_ratio as f64);
+            let notional = collateral as f64 / 1e6 * lev / markets.len() as f64;
+            let base = (notional / world.markets[m].oracle * 1e9) as u64;
+            let base = base - base % spec.step_size;
+            if base >= spec.step_size {
+                let _ = world.depth_trade(&trader, m as u16, long, base, false, false);
+            }
+        }
+        agents.push(Agent { trader, profile, index, wallet: reserve, deposited: collateral, warned_since: None });
+    }
+    // Depth from the open interest at start.
+    for i in 0..world.markets.len() {
+        let market = world.market(i as u16);
+        let oi_usd = market.open_interest_long as f64 / 1e9 * world.markets[i].oracle;
+        world.markets[i].law = world.markets[i].spec.impact_law(oi_usd);
+        world.markets[i].impact = ImpactState::default();
+        world.markets[i].voluntary_usd = 0.0;
+    }
+    let stake = (total as f64 * preset.insurance_stake_share()) as u64;
+    if stake > 0 {
+        let staker = world.env.new_trader(stake);
+        world.env.stake(&staker, stake).unwrap();
+    }
+    let alt_oi = {
+        let m = world.market(2);
+        m.open_interest_long as f64 / 1e9 * world.markets[2].oracle
+    };
+    let mut attackers: Vec<Attacker> = if cfg.attackers {
+        AttackKind::ALL
+            .iter()
+            .map(|&k| {
+                let c = attacker_collateral(k, alt_oi, total as f64 / 1e6);
+                Attacker::new(&mut world, k, &c)
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+
+    // Liquidators, each the project's keeper on the shared chain.
+    let outage_start = steepest_hour(&scenario.path);
     let config = KeeperConfig {
-        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
-        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: true },
+        markets: (0..3)
+            .map(|i| MarketOracle { index: i, pyth: world.env.markets[i as usize].pyth.to_string() })
+            .collect(),
+        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: false },
         ..KeeperConfig::default()
     };
-    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).expect("keypair");
-    let mut keeper = Keeper::new(env, config, signer);
+    let mut bots = vec![];
+    for (n, spec) in LIQUIDATORS.iter().enumerate() {
+        let capital = ((total as f64 * spec.capital_share) as u64).max(10_000 * USDC);
+        let t = world.env.new_trader(capital);
+        world.env.deposit(&t, capital).unwrap();
+        bots.push((t, *spec, (n == 0).then_some((outage_start, outage_start + cfg.outage_minutes * 60))));
+    }
+    let shared = Rc::new(RefCell::new(world));
+    let chain = SharedChain(shared.clone());
+    let mut liquidators: Vec<Liquidator> = bots
+        .into_iter()
+        .map(|(trader, spec, outage)| {
+            let signer = Keypair::try_from(&trader.keypair.0[..]).expect("keypair");
+            Liquidator {
+                keeper: Keeper::new(chain.clone(), config.clone(), signer),
+                trader,
+                spec,
+                outage: outage.filter(|_| cfg.outage_minutes > 0),
+                unload_seconds: cfg.unload_seconds,
+                unloaded: vec![0; 3],
+            }
+        })
+        .collect();
+    let latencies: Vec<(f64, Option<(u64, u64)>)> =
+        liquidators.iter().map(|l| (l.spec.mean_latency_seconds, l.outage)).collect();
 
     let slots_per_step = (cfg.step_seconds * 1_000 / SLOT_MS).max(1);
-    let mut summary = Summary { traders: pop.traders.len(), ..Summary::default() };
-    let fund = |k: &mut Keeper<TestEnv<NativeBackend>>| k.chain.token_balance(pda::insurance_vault());
-    let start_fund = fund(&mut keeper);
+    let steps_per_hour = (3_600 / cfg.step_seconds).max(1) as usize;
+    let signal_steps = (SIGNAL_SECONDS / cfg.step_seconds).max(1) as usize;
+    let mut summary = Summary { traders: agents.len(), ..Summary::default() };
+    let fund = |w: &mut World| w.env.token_balance(pda::insurance_vault());
+    let start_fund = fund(&mut shared.borrow_mut());
     summary.insurance_fund_start = start_fund as f64 / 1e6;
     let mut peak_fund = start_fund;
     let mut samples = vec![];
-    let mut last_adl_base = 0u64;
+    let mut last_adl_base = [0u64; 3];
     let mut peak_multiplier = 1_000_000u32;
+    let mut history: Vec<(i64, u64, Vec<f64>)> = vec![];
+    let mut rng = SplitMix(cfg.seed ^ 0x5EED);
     let steps = scenario.path.len() - 1;
-    for (i, &(seconds, price)) in scenario.path.iter().enumerate().skip(1) {
-        let p = to_price_1e6(price);
-        keeper.chain.advance_slots(slots_per_step);
-        keeper.chain.set_price(0, p as i64);
-        if (i as u64) % cfg.keeper_every_steps == 0 {
-            // Transport errors cannot happen in-process; program refusals are per account.
-            let _ = keeper.tick();
+    for i in 1..=steps {
+        let seconds = scenario.path[i].0;
+        let now: Vec<f64> = exo.iter().map(|p| p[i]).collect();
+        {
+            let mut w = shared.borrow_mut();
+            w.env.advance_slots(slots_per_step);
+            w.publish(cfg.step_seconds as f64, &now);
+            let clock = margin_engine_sdk::chain::Chain::clock(&mut w.env).expect("clock");
+            let oracles: Vec<f64> = w.markets.iter().map(|m| m.oracle).collect();
+            history.push((clock.unix_timestamp, clock.slot, oracles));
         }
+        let view = View::load(&mut chain.clone(), &config).expect("in-process view");
+        let prices: Vec<u64> = (0..3).map(|m| shared.borrow().markets[m].price_1e6()).collect();
+        let health: Vec<Option<HealthReport>> = {
+            let mut h = vec![None; view.accounts.len()];
+            for s in view.scored() {
+                h[s.index] = Some(s.health);
+            }
+            h
+        };
+
+        // Attackers move first: they watch for their moment.
+        for a in attackers.iter_mut() {
+            let h = History { steps: &history, steps_per_hour };
+            a.act(&mut shared.borrow_mut(), &view, &h, i, seconds);
+        }
+        // Liquidators, fastest first, on the same snapshot.
+        for (n, &l) in turn_order(&latencies, seconds, cfg.step_seconds, &mut rng).iter().enumerate() {
+            liquidators[l].act(&view, n == 0, cfg.step_seconds);
+        }
+        // What liquidation cost the traders this step.
+        {
+            let mut w = shared.borrow_mut();
+            for agent in &agents {
+                let (key, before) = view.accounts[agent.index];
+                debug_assert_eq!(key, agent.trader.margin_account);
+                let was_liquidatable =
+                    before.has_flag(BEING_LIQUIDATED) || health[agent.index].is_some_and(|h| h.maintenance_health < 0);
+                if !was_liquidatable {
+                    continue;
+                }
+                let Some(after) = w.margin_account(&key) else { continue };
+                let mut shrunk = false;
+                for p in before.active_positions().filter(|p| p.base_amount != 0) {
+                    let m = p.market_index as usize;
+                    let now_base = after
+                        .active_positions()
+                        .find(|q| q.market_index == p.market_index)
+                        .map_or(0, |q| q.base_amount);
+                    let cut = (p.base_amount.unsigned_abs() as f64 - now_base.unsigned_abs() as f64).max(0.0) / 1e9;
+                    if cut > 0.0 {
+                        shrunk = true;
+                        let adverse = p.base_amount.signum() as f64 * (w.markets[m].exogenous - w.markets[m].oracle);
+                        summary.liquidation_impact_cost += cut * adverse.max(0.0);
+                    }
+                }
+                if shrunk {
+                    if let (Ok(b), Ok(a)) =
+                        (account_health(&before, &view.prices), account_health(&after, &view.prices))
+                    {
+                        summary.liquidation_fees += ((b.equity() - a.equity()).max(0) as f64) / 1e6;
+                    }
+                }
+            }
+        }
+        // Traders.
+        for agent in agents.iter_mut() {
+            let (_, acc) = view.accounts[agent.index];
+            let Some(h) = health[agent.index] else { continue };
+            if acc.has_flag(BANKRUPT) {
+                continue;
+            }
+            let equity = h.equity() as f64 / 1e6;
+            let maintenance = h.maintenance_requirement as f64 / 1e6;
+            if maintenance > 0.0 && equity < WARNING_RATIO * maintenance {
+                agent.warned_since.get_or_insert(seconds);
+            } else {
+                agent.warned_since = None;
+            }
+            let recent: Vec<f64> = (0..3)
+                .map(|m| {
+                    let back = history.len().saturating_sub(signal_steps + 1);
+                    (history[history.len() - 1].2[m] / history[back].2[m]).ln()
+                })
+                .collect();
+            let obs = Observation {
+                equity,
+                maintenance_requirement: maintenance,
+                initial_health: h.initial_health as f64 / 1e6,
+                positions: position_view(&acc, &prices),
+                recent_return: [recent[0], recent[1], recent[2]],
+                wallet: agent.wallet as f64 / 1e6,
+                deposited: agent.deposited as f64 / 1e6,
+                warned_for_seconds: agent.warned_since.map(|s| seconds - s),
+            };
+            let decision = decide(&agent.profile, &obs, &MARKETS, cfg.step_seconds, &mut rng);
+            let mut w = shared.borrow_mut();
+            match decision {
+                Decision::Hold => {}
+                Decision::Trade { market, notional, reduce_only, stop_out } => {
+                    let base = (notional.abs() / w.markets[market].oracle * 1e9) as u64;
+                    let held = acc
+                        .active_positions()
+                        .find(|p| p.market_index as usize == market)
+                        .map_or(0, |p| p.base_amount.unsigned_abs());
+                    let base = if reduce_only { base.min(held) } else { base };
+                    let step = MARKETS[market].step_size;
+                    let base = if reduce_only && base == held { base } else { base - base % step };
+                    if base == 0 {
+                        continue;
+                    }
+                    // Stop-outs are forced flow; the rest is voluntary.
+                    match w.depth_trade(&agent.trader, market as u16, notional > 0.0, base, reduce_only, stop_out) {
+                        Ok(_) => {
+                            summary.trader_trades += 1;
+                            summary.stop_outs += u64::from(stop_out);
+                        }
+                        Err(TradeRefusal::Program(_)) => summary.trader_trades_refused += 1,
+                        Err(TradeRefusal::TooSmall) => {}
+                    }
+                }
+                Decision::TopUp(usd) => {
+                    let amount = ((usd * 1e6) as u64).min(agent.wallet);
+                    let call = margin_engine_sdk::instructions::deposit(
+                        agent.trader.owner,
+                        agent.trader.margin_account,
+                        agent.trader.token_account,
+                        amount,
+                    );
+                    if amount > 0 && w.send(vec![call], &[&agent.trader.keypair]).is_ok() {
+                        agent.wallet -= amount;
+                        agent.deposited += amount;
+                        agent.warned_since = None;
+                        summary.top_ups += 1;
+                    }
+                }
+                Decision::Withdraw(usd) => {
+                    let amount = (usd * 1e6) as u64;
+                    let remaining = margin_engine_sdk::instructions::market_groups(&[&acc], None, w.env.oracles());
+                    let call = margin_engine_sdk::instructions::withdraw(
+                        agent.trader.owner,
+                        agent.trader.margin_account,
+                        agent.trader.token_account,
+                        amount,
+                        remaining,
+                    );
+                    if w.send(vec![call], &[&agent.trader.keypair]).is_ok() {
+                        agent.wallet += amount;
+                        agent.deposited = agent.deposited.saturating_sub(amount);
+                        summary.withdrawals += 1;
+                    }
+                }
+            }
+        }
+
         // Conservation, from on-chain aggregates, after every step.
-        let vault = keeper.chain.token_balance(pda::collateral_vault());
-        let exchange = keeper.chain.exchange();
-        let market = keeper.chain.market(0);
-        let gap = conservation_gap(vault, &exchange, &[market]);
-        assert_eq!(gap, 0, "{} / {}: conservation broken at step {i}", scenario.name, preset.name());
+        let mut w = shared.borrow_mut();
+        let vault = w.env.token_balance(pda::collateral_vault());
+        let exchange = w.env.exchange();
+        let markets: Vec<_> = (0..3).map(|m| w.market(m)).collect();
+        let gap = conservation_gap(vault, &exchange, &markets);
+        assert_eq!(
+            gap,
+            0,
+            "{} / {} / seed {}: conservation broken at step {i}",
+            scenario.name,
+            preset.name(),
+            cfg.seed
+        );
         summary.conservation_checks += 1;
 
-        let f = fund(&mut keeper);
+        let f = fund(&mut w);
         peak_fund = peak_fund.max(f);
         summary.insurance_drawdown = summary.insurance_drawdown.max((peak_fund - f) as f64 / 1e6);
-        if market.adl_base_total > last_adl_base {
-            summary.adl_notional += (market.adl_base_total - last_adl_base) as f64 / 1e9 * price;
-            last_adl_base = market.adl_base_total;
-        }
         let step_hours = cfg.step_seconds as f64 / 3600.0;
-        if market.breaker_mode() == MarketMode::Halted {
-            summary.hours_halted += step_hours;
-        } else if market.breaker_mode() != MarketMode::Normal {
-            summary.hours_reduce_only += step_hours;
+        for (m, market) in markets.iter().enumerate() {
+            if market.adl_base_total > last_adl_base[m] {
+                summary.adl_notional += (market.adl_base_total - last_adl_base[m]) as f64 / 1e9 * w.markets[m].oracle;
+                last_adl_base[m] = market.adl_base_total;
+            }
+            match market.breaker_mode() {
+                MarketMode::Normal => {}
+                MarketMode::Halted => {
+                    summary.hours_halted += step_hours;
+                    summary.breaker_hours += step_hours;
+                }
+                _ => summary.breaker_hours += step_hours,
+            }
+            peak_multiplier = peak_multiplier.max(market.initial_multiplier);
         }
-        peak_multiplier = peak_multiplier.max(market.initial_multiplier);
         if i % cfg.sample_every_steps == 0 || i == steps {
+            let bad_debt: f64 = markets.iter().map(bad_debt_of).sum();
+            let wiped = agents.iter().filter(|a| health[a.index].is_some_and(|h| h.equity() <= 0)).count();
             samples.push(Sample {
                 hours: seconds as f64 / 3600.0,
-                price,
+                exogenous: now.clone(),
+                oracle: w.markets.iter().map(|m| m.oracle).collect(),
                 insurance_fund: f as f64 / 1e6,
-                liquidations: keeper.metrics.liquidations_landed,
-                multiplier: market.initial_multiplier as f64 / 1e6,
+                bad_debt,
+                wiped,
+                liquidations: liquidators.iter().map(|l| l.keeper.metrics.liquidations_landed).sum(),
             });
             progress(i, steps);
         }
     }
     // Full scan once at the end: account by account, not just the aggregates.
-    keeper.chain.assert_conservation();
-    let final_price = to_price_1e6(scenario.path.last().unwrap().1);
-    summary.accounts_wiped_out =
-        pop.traders.iter().filter(|t| keeper.chain.health(t.margin_account, &[(0, final_price)]).equity() <= 0).count();
-    let market = keeper.chain.market(0);
-    let m = keeper.metrics;
-    summary.liquidations_full = m.liquidations_full;
-    summary.liquidations_partial = m.liquidations_landed - m.liquidations_full;
-    summary.insurance_paid = market.insurance_paid_total as f64 / 1e6;
-    summary.adl_loss = market.adl_loss_total as f64 / 1e6;
-    summary.socialized_loss = market.socialized_loss_total as f64 / 1e6;
-    summary.bad_debt = market.insurance_deficit_total as f64 / 1e6 + summary.adl_loss + summary.socialized_loss;
-    summary.insurance_fund_end = fund(&mut keeper) as f64 / 1e6;
-    summary.breaker_trips = market.breaker_trip_count;
+    shared.borrow_mut().env.assert_conservation();
+    let view = View::load(&mut chain.clone(), &config).expect("in-process view");
+    summary.accounts_wiped_out = agents
+        .iter()
+        .filter(|a| account_health(&view.accounts[a.index].1, &view.prices).is_ok_and(|h| h.equity() <= 0))
+        .count();
+    let mut w = shared.borrow_mut();
+    let attack_reports: Vec<AttackReport> = attackers.iter_mut().map(|a| a.finish(&mut w, &view.prices)).collect();
+    summary.attacker_profit = attack_reports.iter().map(|r| r.profit).sum();
+    let markets: Vec<_> = (0..3).map(|m| w.market(m)).collect();
+    for m in &markets {
+        summary.insurance_covered += m.insurance_deficit_total as f64 / 1e6;
+        summary.adl_loss += m.adl_loss_total as f64 / 1e6;
+        summary.socialized_loss += m.socialized_loss_total as f64 / 1e6;
+        summary.breaker_trips += m.breaker_trip_count;
+    }
+    summary.bad_debt = markets.iter().map(bad_debt_of).sum();
+    summary.trader_loss_to_liquidation = summary.liquidation_fees + summary.liquidation_impact_cost;
+    summary.insurance_fund_end = fund(&mut w) as f64 / 1e6;
     summary.peak_multiplier = peak_multiplier as f64 / 1e6;
-    summary.transactions = m.transactions_sent;
+    summary.forced_volume = w.markets.iter().map(|m| m.forced_usd).sum();
+    summary.voluntary_volume = w.markets.iter().map(|m| m.voluntary_usd).sum();
+    summary.peak_impact_percent = w.markets.iter().map(|m| m.peak_log_impact).fold(0.0, f64::max) * 100.0;
+    summary.peak_forced_impact_percent =
+        w.markets.iter().map(|m| m.peak_forced_log_impact).fold(0.0, f64::max) * 100.0;
+    summary.liquidations = liquidators.iter().map(|l| l.keeper.metrics.liquidations_landed).sum();
+    summary.liquidations_full = liquidators.iter().map(|l| l.keeper.metrics.liquidations_full).sum();
+    summary.transactions = w.transactions;
     summary.steps = steps;
     let wall = started.elapsed().as_secs_f64();
     RunResult {
         scenario: scenario.name.clone(),
         preset,
-        transactions_per_second: m.transactions_sent as f64 / wall,
+        seed: cfg.seed,
+        transactions_per_second: w.transactions as f64 / wall,
         summary,
+        attackers: attack_reports,
+        markets: w.markets.clone(),
+        accounts: w.env.margin_accounts.len(),
         wall_seconds: wall,
         samples,
+    }
+}
+
+fn bad_debt_of(m: &margin_engine::state::Market) -> f64 {
+    (m.insurance_deficit_total + m.adl_loss_total + m.socialized_loss_total) as f64 / 1e6
+}
+
+fn pick(rng: &mut SplitMix) -> usize {
+    let u = rng.uniform();
+    let mut acc = 0.0;
+    for (i, m) in MARKETS.iter().enumerate() {
+        acc += m.weight;
+        if u < acc {
+            return i;
+        }
+    }
+    MARKETS.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outage_starts_at_the_steepest_hour() {
+        let mut path: Vec<(u64, f64)> = (0..=20).map(|i| (i * 600, 100.0)).collect();
+        for (i, p) in path.iter_mut().enumerate().skip(10) {
+            p.1 = if i < 16 { 100.0 - 5.0 * (i - 9) as f64 } else { 70.0 };
+        }
+        // The hour from 9 (600 s steps) to 15 falls most.
+        assert_eq!(steepest_hour(&path), 9 * 600);
+        assert_eq!(steepest_hour(&[(0, 1.0), (10, 1.0)]), 0);
     }
 }

@@ -1,0 +1,293 @@
+//! The chain and the market around it: the in-process bank running the real program, an account
+//! cache that drops exactly what each transaction may have written, and each market's depth (the
+//! liquidity providers, who take every trade at the impacted price, `model::impact`).
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use margin_engine::instructions::PlaceOrderArgs;
+use margin_engine::state::{MarginAccount, Market};
+use margin_engine_sdk::accounts::decode;
+use margin_engine_sdk::chain::{Chain, ChainClock, ChainError};
+use margin_engine_sdk::instructions::{self as ix, Fill};
+use margin_engine_sdk::pda;
+use margin_engine_tests::native::NativeBackend;
+use margin_engine_tests::*;
+use solana_sdk::signature::Keypair;
+
+use crate::model::impact::{ImpactLaw, ImpactState};
+use crate::model::markets::MarketSpec;
+
+/// One market's price model: the exogenous path's current value and the impact of flow.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MarketModel {
+    pub spec: MarketSpec,
+    pub law: ImpactLaw,
+    pub impact: ImpactState,
+    /// The scenario's price now (no impact).
+    pub exogenous: f64,
+    /// The price the oracle published this step (exogenous moved by impact).
+    pub oracle: f64,
+    /// Largest |log impact| seen.
+    pub peak_log_impact: f64,
+    /// The impact the forced flow alone would have had (same law, fed only forced trades), and
+    /// its largest |log impact|: the cascade's own footprint, apart from voluntary and attack flow.
+    pub forced_impact: ImpactState,
+    pub peak_forced_log_impact: f64,
+    /// Notional forced through the depth (liquidator unloads, stop-outs), USD.
+    pub forced_usd: f64,
+    /// Notional traded voluntarily through the depth, USD.
+    pub voluntary_usd: f64,
+}
+
+impl MarketModel {
+    pub fn price_1e6(&self) -> u64 {
+        margin_engine_sdk::scenario::to_price_1e6(self.oracle)
+    }
+}
+
+/// Why a depth trade did not happen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TradeRefusal {
+    /// Smaller than one order step after the band cut it.
+    TooSmall,
+    /// The program refused it.
+    Program(TxError),
+}
+
+pub struct World {
+    pub env: TestEnv<NativeBackend>,
+    cache: HashMap<Pubkey, Option<Vec<u8>>>,
+    pub markets: Vec<MarketModel>,
+    /// The depth: liquidity providers that take the other side of every trade.
+    pub liquidity_providers: Vec<Trader>,
+    pub filler: Trader,
+    lp_turn: usize,
+    /// Transactions sent (landed or refused).
+    pub transactions: u64,
+    /// Largest move of an execution from the oracle (log), inside the program's fill band.
+    pub band_log: f64,
+}
+
+impl World {
+    pub fn new(mut env: TestEnv<NativeBackend>, markets: Vec<MarketModel>, fill_price_band_ppm: u32) -> Self {
+        env.track_writes();
+        let filler = env.new_trader(0);
+        // 90% of the band: the oracle is only republished each step.
+        let band_log = (1.0 + 0.9 * fill_price_band_ppm as f64 / 1e6).ln();
+        Self {
+            env,
+            cache: HashMap::new(),
+            markets,
+            liquidity_providers: vec![],
+            filler,
+            lp_turn: 0,
+            transactions: 0,
+            band_log,
+        }
+    }
+
+    fn invalidate(&mut self) {
+        for key in self.env.take_written() {
+            self.cache.remove(&key);
+        }
+    }
+
+    /// Account data, from the cache unless something may have written it since.
+    pub fn account_data(&mut self, key: &Pubkey) -> Option<Vec<u8>> {
+        self.invalidate();
+        if let Some(hit) = self.cache.get(key) {
+            return hit.clone();
+        }
+        let data = Chain::account(&mut self.env, key).ok().flatten();
+        self.cache.insert(*key, data.clone());
+        data
+    }
+
+    pub fn margin_account(&mut self, key: &Pubkey) -> Option<MarginAccount> {
+        self.account_data(key).and_then(|d| decode::<MarginAccount>(&d).ok())
+    }
+
+    pub fn market(&mut self, index: u16) -> Market {
+        decode::<Market>(&self.account_data(&pda::market(index)).expect("market exists")).expect("market decodes")
+    }
+
+    pub fn send(&mut self, ixs: Vec<Instruction>, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+        self.transactions += 1;
+        self.env.send_all(ixs, signers)
+    }
+
+    /// Lets `seconds` pass in every depth and publishes each market's impacted price.
+    pub fn publish(&mut self, seconds: f64, exogenous: &[f64]) {
+        for (i, m) in self.markets.iter_mut().enumerate() {
+            m.law.decay(&mut m.impact, seconds);
+            m.law.decay(&mut m.forced_impact, seconds);
+            m.exogenous = exogenous[i];
+            m.oracle = m.law.price(&m.impact, m.exogenous);
+            m.peak_log_impact = m.peak_log_impact.max(m.law.log_impact(&m.impact).abs());
+        }
+        for i in 0..self.markets.len() {
+            let p = self.markets[i].price_1e6() as i64;
+            self.env.set_price(i as u16, p);
+        }
+    }
+
+    /// `taker` trades `base` (base units, buying if `buy`) with the next liquidity provider at the
+    /// impacted price; the size is cut so the execution stays inside the fill band. One
+    /// transaction: both orders and the fill, so a refusal leaves nothing resting. Returns the
+    /// base traded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn depth_trade(
+        &mut self,
+        taker: &Trader,
+        market: u16,
+        buy: bool,
+        base: u64,
+        reduce_only: bool,
+        forced: bool,
+    ) -> Result<u64, TradeRefusal> {
+        let m = &self.markets[market as usize];
+        let step = m.spec.step_size;
+        let sign = if buy { 1.0 } else { -1.0 };
+        let published_log = (m.oracle / m.exogenous).ln();
+        let before = m.law.log_impact(&m.impact);
+        // Room left in the band, measured from the published price.
+        let room = self.band_log - (sign * (before - published_log)).max(0.0);
+        if room <= 0.0 {
+            return Err(TradeRefusal::TooSmall);
+        }
+        let price_now = m.law.price(&m.impact, m.exogenous);
+        let wanted_usd = base as f64 / 1e9 * price_now;
+        let usd = m.law.max_size_within(&m.impact, sign, room, wanted_usd);
+        let mut base = ((usd / price_now * 1e9) as u64).min(base);
+        base -= base % step;
+        if base < step {
+            return Err(TradeRefusal::TooSmall);
+        }
+        let signed_usd = sign * base as f64 / 1e9 * price_now;
+        let (_, exec_log) = m.law.preview(&m.impact, signed_usd);
+        let price = margin_engine_sdk::scenario::to_price_1e6(m.exogenous * exec_log.exp());
+        let lp = self.liquidity_providers[self.lp_turn % self.liquidity_providers.len()].clone();
+        self.lp_turn += 1;
+        let ixs = self.trade_instructions(taker, &lp, market, buy, price, base, reduce_only);
+        let filler = self.filler.keypair.clone();
+        match self.send(ixs, &[&taker.keypair, &lp.keypair, &filler]) {
+            Ok(_) => {
+                let m = &mut self.markets[market as usize];
+                m.law.apply(&mut m.impact, signed_usd);
+                if forced {
+                    m.forced_usd += signed_usd.abs();
+                    m.law.apply(&mut m.forced_impact, signed_usd);
+                    m.peak_forced_log_impact = m.peak_forced_log_impact.max(m.law.log_impact(&m.forced_impact).abs());
+                } else {
+                    m.voluntary_usd += signed_usd.abs();
+                }
+                Ok(base)
+            }
+            Err(e) => Err(TradeRefusal::Program(e)),
+        }
+    }
+
+    /// `taker` and `maker` trade directly at `price` (no depth, no impact): one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn direct_trade(
+        &mut self,
+        taker: &Trader,
+        maker: &Trader,
+        market: u16,
+        taker_buys: bool,
+        price: u64,
+        base: u64,
+        reduce_only: bool,
+    ) -> Result<TxOutcome, TxError> {
+        let ixs = self.trade_instructions(taker, maker, market, taker_buys, price, base, reduce_only);
+        let filler = self.filler.keypair.clone();
+        self.send(ixs, &[&taker.keypair, &maker.keypair, &filler])
+    }
+
+    /// Maker order for `maker`, crossing taker order for `taker`, and the fill, in that order.
+    #[allow(clippy::too_many_arguments)]
+    fn trade_instructions(
+        &mut self,
+        taker: &Trader,
+        maker: &Trader,
+        market: u16,
+        taker_buys: bool,
+        price: u64,
+        base: u64,
+        reduce_only: bool,
+    ) -> Vec<Instruction> {
+        let t = self.margin_account(&taker.margin_account).expect("taker account");
+        let mk = self.margin_account(&maker.margin_account).expect("maker account");
+        let oracles = self.env.oracles_of(market);
+        let order = |side: u8, reduce_only: bool| PlaceOrderArgs {
+            market_index: market,
+            side,
+            price,
+            base_amount: base,
+            reduce_only,
+            post_only: false,
+            expiry_slot: 0,
+            client_order_id: 0,
+        };
+        let (taker_side, maker_side) = if taker_buys { (BID, ASK) } else { (ASK, BID) };
+        let maker_groups = ix::market_groups(&[&mk], Some(market), self.env.oracles());
+        let taker_groups = ix::market_groups(&[&t], Some(market), self.env.oracles());
+        let fill_groups = ix::market_groups(&[&t, &mk], Some(market), self.env.oracles());
+        vec![
+            ix::place_order(maker.owner, maker.margin_account, oracles, order(maker_side, false), maker_groups),
+            ix::place_order(taker.owner, taker.margin_account, oracles, order(taker_side, reduce_only), taker_groups),
+            ix::fill_orders(
+                self.filler.owner,
+                self.filler.margin_account,
+                oracles,
+                Fill {
+                    market_index: market,
+                    taker: taker.margin_account,
+                    taker_order_id: t.next_order_id,
+                    maker: maker.margin_account,
+                    maker_order_id: mk.next_order_id,
+                    max_base_amount: base,
+                },
+                fill_groups,
+            ),
+        ]
+    }
+}
+
+/// The world as a `Chain` for the keeper bots: reads through the cache, sends through the bank.
+#[derive(Clone)]
+pub struct SharedChain(pub Rc<RefCell<World>>);
+
+impl Chain for SharedChain {
+    fn clock(&mut self) -> Result<ChainClock, ChainError> {
+        Chain::clock(&mut self.0.borrow_mut().env)
+    }
+
+    fn account(&mut self, key: &Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.0.borrow_mut().account_data(key))
+    }
+
+    fn program_accounts(&mut self, discriminator: &[u8]) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        let mut world = self.0.borrow_mut();
+        let mut keys = vec![pda::exchange()];
+        keys.extend(world.env.markets.iter().map(|m| m.address));
+        keys.extend(world.env.margin_accounts.iter().copied());
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| world.account_data(&k).filter(|d| d.starts_with(discriminator)).map(|d| (k, d)))
+            .collect())
+    }
+
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
+        let mut world = self.0.borrow_mut();
+        world.transactions += 1;
+        Chain::send(&mut world.env, ixs, signers)
+    }
+
+    fn payer(&self) -> Pubkey {
+        Chain::payer(&self.0.borrow().env)
+    }
+}
