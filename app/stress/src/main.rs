@@ -130,8 +130,9 @@ fn main() {
                     s.trader_loss_to_liquidation, s.forced_volume, s.peak_forced_impact_percent, s.attacker_profit,
                     result.accounts, s.steps, s.transactions, result.wall_seconds, result.transactions_per_second
                 );
-                // Printed whether or not the bar is drawn (it is hidden off a terminal).
-                bar.suspend(|| println!("{line}"));
+                // On stderr: natively the program's own logs go to stdout. Printed whether or not
+                // the bar is drawn (it is hidden off a terminal).
+                bar.suspend(|| eprintln!("{line}"));
                 results.lock().unwrap().push((j, result));
             });
         }
@@ -141,8 +142,8 @@ fn main() {
     results.sort_by_key(|(j, _)| *j);
     let results: Vec<RunResult> = results.into_iter().map(|(_, r)| r).collect();
     let written = report::write(&args.out, &results).expect("write report");
-    println!("\n{}", written.summary_table);
-    println!(
+    eprintln!("\n{}", written.summary_table);
+    eprintln!(
         "wrote {} ({} charts): {} runs in {:.1}s on {threads} threads",
         args.out.join("report.md").display(),
         written.charts.len(),

@@ -556,8 +556,7 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
     summary.forced_volume = w.markets.iter().map(|m| m.forced_usd).sum();
     summary.voluntary_volume = w.markets.iter().map(|m| m.voluntary_usd).sum();
     summary.peak_impact_percent = w.markets.iter().map(|m| m.peak_log_impact).fold(0.0, f64::max) * 100.0;
-    summary.peak_forced_impact_percent =
-        w.markets.iter().map(|m| m.peak_forced_log_impact).fold(0.0, f64::max) * 100.0;
+    summary.peak_forced_impact_percent = w.markets.iter().map(|m| m.peak_forced_log_impact).fold(0.0, f64::max) * 100.0;
     summary.liquidations = liquidators.iter().map(|l| l.keeper.metrics.liquidations_landed).sum();
     summary.liquidations_full = liquidators.iter().map(|l| l.keeper.metrics.liquidations_full).sum();
     summary.transactions = w.transactions;

@@ -35,7 +35,8 @@ pub enum AttackKind {
     /// Two accounts wash-trade minimum sizes at the top of the fill band to lift the mark, so a
     /// third account's short collects funding.
     WashFunding,
-    /// Stakes insurance, asks to unstake at the first sign of a loss, and leaves once allowed.
+    /// Stakes insurance, asks to unstake at the first sign of a loss, and leaves once allowed;
+    /// measured against a passive staker of the same size.
     InsuranceTiming,
 }
 
@@ -95,11 +96,6 @@ pub struct Attacker {
     pub report: AttackReport,
     phase: u32,
     phase_step: usize,
-    /// For insurance timing: value a passive staker's share would have (fund / shares) at start.
-    pub staked: u64,
-    pub share_value_start: f64,
-    /// Last defined share value (the fund may be left with no shares at the end).
-    share_value_last: f64,
 }
 
 pub fn attacker_collateral(kind: AttackKind, alt_open_interest_usd: f64, trader_collateral_usd: f64) -> Vec<f64> {
@@ -111,7 +107,8 @@ pub fn attacker_collateral(kind: AttackKind, alt_open_interest_usd: f64, trader_
         AttackKind::DumpToColluder => vec![10_000.0, 10_000.0],
         // The wash pair, the short that collects, and a control short that does nothing.
         AttackKind::WashFunding => vec![5_000.0, 5_000.0, 20_000.0, 20_000.0],
-        AttackKind::InsuranceTiming => vec![0.01 * trader_collateral_usd],
+        // The timer and a passive staker of the same size that never leaves.
+        AttackKind::InsuranceTiming => vec![0.01 * trader_collateral_usd; 2],
     }
 }
 
@@ -121,14 +118,12 @@ impl Attacker {
     pub fn new(world: &mut World, kind: AttackKind, collateral: &[f64]) -> Self {
         let mut accounts = vec![];
         let mut minted_each = vec![];
-        let mut staked = 0;
         for &c in collateral {
             let amount = (c * 1e6) as u64;
             let t = world.env.new_trader(amount);
             minted_each.push(amount);
             if kind == AttackKind::InsuranceTiming {
                 world.env.stake(&t, amount).expect("stake");
-                staked = amount;
             } else {
                 world.env.deposit(&t, amount).expect("deposit");
             }
@@ -139,7 +134,10 @@ impl Attacker {
             kind,
             accounts,
             minted_each,
-            controls: usize::from(matches!(kind, AttackKind::WashFunding | AttackKind::OracleReplay)),
+            controls: usize::from(matches!(
+                kind,
+                AttackKind::WashFunding | AttackKind::OracleReplay | AttackKind::InsuranceTiming
+            )),
             hedge_base: vec![[0.0; 3]; n],
             hedge_cash: vec![0.0; n],
             last_base: vec![[0; 3]; n],
@@ -147,11 +145,7 @@ impl Attacker {
             report: AttackReport { kind: Some(kind), ..AttackReport::default() },
             phase: 0,
             phase_step: 0,
-            staked,
-            share_value_start: share_value(world),
-            share_value_last: 0.0,
         };
-        a.share_value_last = a.share_value_start;
         a.open(world);
         a.opening_base = a.last_base[0];
         a
@@ -413,10 +407,6 @@ impl Attacker {
     /// At the first account with negative equity: request to unstake everything; unstake as soon
     /// as the program allows.
     fn insurance(&mut self, world: &mut World, view: &View) {
-        let value = share_value(world);
-        if value > 0.0 {
-            self.share_value_last = value;
-        }
         let s = self.accounts[0].clone();
         let Some(stake) =
             world.account_data(&pda::insurance_stake(&s.owner)).and_then(|d| decode::<InsuranceStake>(&d).ok())
@@ -451,6 +441,7 @@ impl Attacker {
         let mut per_account = vec![];
         for (i, t) in self.accounts.iter().enumerate() {
             let mut wealth = world.env.token_balance(t.token_account) as f64 / 1e6;
+            wealth += stake_value(world, t) / 1e6;
             if let Some(acc) = world.margin_account(&t.margin_account) {
                 if let Ok(h) = account_health(&acc, prices) {
                     wealth += (h.equity().max(0) as f64) / 1e6;
@@ -463,23 +454,6 @@ impl Attacker {
         let mut profit: f64 = per_account[..attacking].iter().sum::<f64>();
         // The controls hold a copy of the attack's position (here: the collecting short).
         profit -= per_account[attacking..].iter().sum::<f64>();
-        if self.kind == AttackKind::InsuranceTiming {
-            // Shares still staked are worth their value; compare with a passive staker.
-            let s = &self.accounts[0];
-            let shares = world
-                .account_data(&pda::insurance_stake(&s.owner))
-                .and_then(|d| decode::<InsuranceStake>(&d).ok())
-                .map_or(0, |st| st.shares + st.unstake_shares);
-            let mut value_now = share_value(world);
-            if value_now == 0.0 {
-                value_now = self.share_value_last;
-            }
-            profit += shares as f64 * value_now / 1e6;
-            if self.share_value_start > 0.0 {
-                let passive_return = value_now / self.share_value_start - 1.0;
-                profit -= passive_return * self.staked as f64 / 1e6;
-            }
-        }
         if std::env::var_os("STRESS_DEBUG_ATTACKERS").is_some() {
             eprintln!("{:?}: per account {per_account:?}, profit {profit:.2}, prices {market_prices:?}", self.kind,);
             for t in &self.accounts {
@@ -501,13 +475,19 @@ impl Attacker {
     }
 }
 
-/// Insurance fund tokens per share (native units), 0 with no shares.
-fn share_value(world: &mut World) -> f64 {
+/// What `t`'s insurance shares (staked and under request) are worth now (native units).
+fn stake_value(world: &mut World, t: &Trader) -> f64 {
+    let Some(stake) =
+        world.account_data(&pda::insurance_stake(&t.owner)).and_then(|d| decode::<InsuranceStake>(&d).ok())
+    else {
+        return 0.0;
+    };
     let shares = world.env.exchange().insurance_total_shares;
     if shares == 0 {
         return 0.0;
     }
-    world.env.token_balance(pda::insurance_vault()) as f64 / shares as f64
+    (stake.shares + stake.unstake_shares) as f64 * world.env.token_balance(pda::insurance_vault()) as f64
+        / shares as f64
 }
 
 /// An opening position, set up before the attack: a direct trade with a liquidity provider at
