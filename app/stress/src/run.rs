@@ -192,7 +192,7 @@ fn position_view(acc: &MarginAccount, prices: &[u64]) -> [PositionView; 3] {
 
 pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: impl FnMut(usize, usize)) -> RunResult {
     let started = Instant::now();
-    let exo = exogenous_paths(&scenario.path, &MARKETS, cfg.seed);
+    let exo = exogenous_paths(&scenario.path, &MARKETS, &scenario.betas, cfg.seed);
     let mut env = TestEnv::with_unstake_cooldown(NativeBackend::new(), INSURANCE_UNSTAKE_COOLDOWN_SLOTS);
     let mut models = vec![];
     for (i, spec) in MARKETS.iter().enumerate() {

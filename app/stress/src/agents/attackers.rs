@@ -454,22 +454,6 @@ impl Attacker {
         let mut profit: f64 = per_account[..attacking].iter().sum::<f64>();
         // The controls hold a copy of the attack's position (here: the collecting short).
         profit -= per_account[attacking..].iter().sum::<f64>();
-        if std::env::var_os("STRESS_DEBUG_ATTACKERS").is_some() {
-            eprintln!("{:?}: per account {per_account:?}, profit {profit:.2}, prices {market_prices:?}", self.kind,);
-            for t in &self.accounts {
-                if let Some(acc) = world.margin_account(&t.margin_account) {
-                    let h = account_health(&acc, prices).ok();
-                    eprintln!(
-                        "  collateral {} equity {:?} positions {:?}",
-                        acc.collateral,
-                        h.map(|h| h.equity()),
-                        acc.active_positions()
-                            .map(|p| (p.market_index, p.base_amount, p.quote_amount))
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-        }
         self.report.profit = profit;
         self.report.clone()
     }

@@ -10,7 +10,7 @@ pub struct MarketSpec {
     pub name: &'static str,
     /// Starting price (USD).
     pub start_price: f64,
-    /// Log-return loading on the scenario path.
+    /// Log-return loading on a market-wide path (a scenario file may give its own).
     pub beta: f64,
     /// Idiosyncratic volatility a day, added as independent noise per step.
     pub idiosyncratic_daily_vol: f64,
@@ -101,8 +101,9 @@ impl MarketSpec {
 }
 
 /// Per-market exogenous paths from one factor path: `ln p_m(t) = ln p_m(0) + β_m · ln(F_t/F_0) +
-/// ε_m(t)`, with `ε_m` a seeded random walk of the market's idiosyncratic volatility.
-pub fn exogenous_paths(factor: &[(u64, f64)], specs: &[MarketSpec], seed: u64) -> Vec<Vec<f64>> {
+/// ε_m(t)`, with `ε_m` a seeded random walk of the market's idiosyncratic volatility. `betas`
+/// are the scenario's (`Scenario::betas`), one per market.
+pub fn exogenous_paths(factor: &[(u64, f64)], specs: &[MarketSpec], betas: &[f64], seed: u64) -> Vec<Vec<f64>> {
     let f0 = factor[0].1;
     specs
         .iter()
@@ -117,7 +118,7 @@ pub fn exogenous_paths(factor: &[(u64, f64)], specs: &[MarketSpec], seed: u64) -
                     let dt_days = (t - last_t) as f64 / 86_400.0;
                     last_t = t;
                     noise += spec.idiosyncratic_daily_vol * dt_days.sqrt() * rng.normal();
-                    spec.start_price * (spec.beta * (f / f0).ln() + noise).exp()
+                    spec.start_price * (betas[m] * (f / f0).ln() + noise).exp()
                 })
                 .collect()
         })
@@ -133,7 +134,8 @@ mod tests {
         let factor = vec![(0, 100.0), (3_600, 100.0), (7_200, 50.0)];
         let quiet: Vec<MarketSpec> =
             MARKETS.iter().map(|m| MarketSpec { idiosyncratic_daily_vol: 0.0, ..*m }).collect();
-        let paths = exogenous_paths(&factor, &quiet, 1);
+        let betas: Vec<f64> = quiet.iter().map(|m| m.beta).collect();
+        let paths = exogenous_paths(&factor, &quiet, &betas, 1);
         for (spec, path) in quiet.iter().zip(&paths) {
             assert_eq!(path[0], spec.start_price);
             let expected = spec.start_price * 0.5f64.powf(spec.beta);
@@ -146,9 +148,10 @@ mod tests {
     #[test]
     fn noise_is_seeded_and_per_market() {
         let factor: Vec<(u64, f64)> = (0..100).map(|i| (i * 10, 100.0)).collect();
-        let a = exogenous_paths(&factor, &MARKETS, 5);
-        assert_eq!(a, exogenous_paths(&factor, &MARKETS, 5));
-        assert_ne!(a, exogenous_paths(&factor, &MARKETS, 6));
+        let b = [1.0, 1.0, 1.0];
+        let a = exogenous_paths(&factor, &MARKETS, &b, 5);
+        assert_eq!(a, exogenous_paths(&factor, &MARKETS, &b, 5));
+        assert_ne!(a, exogenous_paths(&factor, &MARKETS, &b, 6));
         assert_ne!(a[1][50] / a[1][0], a[2][50] / a[2][0]);
     }
 
