@@ -143,6 +143,9 @@ fn main() {
     let results: Vec<RunResult> = results.into_iter().map(|(_, r)| r).collect();
     let written = report::write(&args.out, &results).expect("write report");
     eprintln!("\n{}", written.summary_table);
+    if !written.acceptance_table.is_empty() {
+        eprintln!("Does full beat both baselines?\n\n{}", written.acceptance_table);
+    }
     eprintln!(
         "wrote {} ({} charts): {} runs in {:.1}s on {threads} threads",
         args.out.join("report.md").display(),

@@ -44,6 +44,79 @@ pub struct Written {
     pub charts: Vec<String>,
     /// The summary table (markdown), also printed by the binary.
     pub summary_table: String,
+    /// Whether full beats both baselines, per scenario (empty unless all three presets ran).
+    pub acceptance_table: String,
+}
+
+/// One comparison of the acceptance table: full's mean against another preset's, and whether
+/// their 95% intervals overlap.
+fn compare(full: Estimate, other: Estimate, strictly_lower: bool) -> (bool, bool) {
+    let holds = if strictly_lower { full.mean < other.mean } else { full.mean <= other.mean };
+    let overlap = (full.mean - full.half_width) <= (other.mean + other.half_width)
+        && (other.mean - other.half_width) <= (full.mean + full.half_width);
+    (holds, overlap)
+}
+
+/// `mark` of `compare`, or a tie when both are zero (nothing to beat).
+fn versus(full: Estimate, other: Estimate, strictly_lower: bool) -> &'static str {
+    if strictly_lower && full.mean == 0.0 && other.mean == 0.0 {
+        return "tie (both 0)";
+    }
+    let (holds, overlap) = compare(full, other, strictly_lower);
+    mark(holds, overlap)
+}
+
+fn mark(holds: bool, overlap: bool) -> &'static str {
+    match (holds, overlap) {
+        (true, false) => "yes",
+        (true, true) => "yes (intervals overlap)",
+        (false, false) => "NO",
+        (false, true) => "no (intervals overlap)",
+    }
+}
+
+/// Per scenario: does full have lower bad debt and fewer wiped accounts than drift-like and naive
+/// (equal zeros count as a tie, not a win), a smaller insurance drawdown than drift-like, no more
+/// trader equity lost to liquidation than drift-like, and attacker profit ≤ 0 (the largest run)?
+pub fn acceptance(results: &[RunResult]) -> String {
+    let presets = presets_in(results);
+    if !(presets.contains(&Preset::Naive) && presets.contains(&Preset::DriftLike) && presets.contains(&Preset::Full)) {
+        return String::new();
+    }
+    let mut md = String::from(
+        "| scenario | seeds | bad debt < drift-like, naive | wiped < drift-like, naive | drawdown < drift-like | equity lost ≤ drift-like | attackers ≤ 0 (max run) |\n|---|---:|---|---|---|---|---|\n",
+    );
+    for scenario in scenarios_in(results) {
+        let runs: Vec<&RunResult> = results.iter().filter(|r| r.scenario == scenario).collect();
+        let seeds = runs.iter().filter(|r| r.preset == Preset::Full).count();
+        let e = |p: Preset, read: fn(&Summary) -> f64| metric_estimate(&runs, p, read);
+        let two = |read: fn(&Summary) -> f64| {
+            let f = e(Preset::Full, read);
+            let (d, n) = (e(Preset::DriftLike, read), e(Preset::Naive, read));
+            format!("{}, {} ({:.1} vs {:.1}, {:.1})", versus(f, d, true), versus(f, n, true), f.mean, d.mean, n.mean)
+        };
+        let one = |read: fn(&Summary) -> f64, strictly: bool| {
+            let (f, d) = (e(Preset::Full, read), e(Preset::DriftLike, read));
+            format!("{} ({:.0} vs {:.0})", versus(f, d, strictly), f.mean, d.mean)
+        };
+        let worst = runs
+            .iter()
+            .filter(|r| r.preset == Preset::Full)
+            .flat_map(|r| r.attackers.iter().map(|a| a.profit))
+            .fold(f64::MIN, f64::max);
+        writeln!(
+            md,
+            "| {scenario} | {seeds} | {} | {} | {} | {} | {} ({:.2}) |",
+            two(|s| s.bad_debt),
+            two(|s| s.accounts_wiped_out as f64),
+            one(|s| s.insurance_drawdown, true),
+            one(|s| s.trader_loss_to_liquidation, false),
+            if worst <= 0.0 { "yes" } else { "NO" },
+            worst
+        )
+        .unwrap();
+    }
+    md
 }
 
 fn presets_in(results: &[RunResult]) -> Vec<Preset> {
@@ -108,6 +181,7 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Written> {
         seeds,
         table(&all, &presets)
     );
+    let acceptance_table = acceptance(results);
     let mut md = String::from(
         "# Stress report\n\nEvery run goes through the real program (in-process chain): three markets driven by one\n\
          scenario path (per-market beta and noise), prices moved by the impact of flow through each\n\
@@ -117,6 +191,10 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Written> {
          seeds (Student's t).\n\n## Summary\n\n",
     );
     md += &summary_table;
+    if !acceptance_table.is_empty() {
+        md += "\n## Does full beat both baselines? (issue 18's acceptance, per scenario)\n\n";
+        md += &acceptance_table;
+    }
     md += "\n## Attackers (profit in $, summed over runs' mean; must be ≤ 0)\n\n";
     writeln!(md, "| attack | {} |", presets.iter().map(|p| p.name()).collect::<Vec<_>>().join(" | ")).unwrap();
     writeln!(md, "|---|{}", "---:|".repeat(presets.len())).unwrap();
@@ -169,7 +247,7 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Written> {
         md += &format!("\n(charts skipped: no font at {FONT_PATH})\n");
     }
     std::fs::write(out.join("report.md"), md)?;
-    Ok(Written { charts, summary_table })
+    Ok(Written { charts, summary_table, acceptance_table })
 }
 
 fn register_font() -> bool {
@@ -275,4 +353,27 @@ fn summary_chart(path: &Path, runs: &[&RunResult], presets: &[Preset]) -> Result
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(mean: f64, half_width: f64) -> Estimate {
+        Estimate { mean, half_width, n: 3 }
+    }
+
+    #[test]
+    fn comparisons_say_when_intervals_overlap() {
+        assert_eq!(compare(est(1.0, 0.5), est(3.0, 0.5), true), (true, false));
+        assert_eq!(compare(est(1.0, 1.5), est(3.0, 0.6), true), (true, true));
+        assert_eq!(compare(est(3.0, 0.1), est(1.0, 0.1), true), (false, false));
+        // Equal means: not lower, but no more than.
+        assert_eq!(compare(est(2.0, 0.0), est(2.0, 0.0), true).0, false);
+        assert_eq!(compare(est(2.0, 0.0), est(2.0, 0.0), false).0, true);
+        assert_eq!(mark(true, false), "yes");
+        assert_eq!(mark(false, true), "no (intervals overlap)");
+        assert_eq!(versus(est(0.0, 0.0), est(0.0, 0.0), true), "tie (both 0)");
+        assert_eq!(versus(est(0.0, 0.0), est(0.0, 0.0), false), "yes (intervals overlap)");
+    }
 }
