@@ -119,24 +119,23 @@ pub fn acceptance(results: &[RunResult]) -> String {
     md
 }
 
-fn presets_in(results: &[RunResult]) -> Vec<Preset> {
-    let mut v: Vec<Preset> = vec![];
-    for r in results {
-        if !v.contains(&r.preset) {
-            v.push(r.preset);
+/// Each value once, in order of first appearance.
+fn distinct<T: PartialEq>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = vec![];
+    for x in values {
+        if !v.contains(&x) {
+            v.push(x);
         }
     }
     v
 }
 
+fn presets_in(results: &[RunResult]) -> Vec<Preset> {
+    distinct(results.iter().map(|r| r.preset))
+}
+
 fn scenarios_in(results: &[RunResult]) -> Vec<String> {
-    let mut v: Vec<String> = vec![];
-    for r in results {
-        if !v.contains(&r.scenario) {
-            v.push(r.scenario.clone());
-        }
-    }
-    v
+    distinct(results.iter().map(|r| r.scenario.clone()))
 }
 
 /// The metric over the runs of `preset` in `runs`.

@@ -22,7 +22,9 @@ use solana_sdk::signature::Keypair;
 
 use crate::agents::attackers::{attacker_collateral, AttackKind, AttackReport, Attacker, History};
 use crate::agents::liquidators::{turn_order, Liquidator, LIQUIDATORS};
-use crate::agents::traders::{decide, Decision, Observation, PositionView, Profile, SIGNAL_SECONDS, WARNING_RATIO};
+use crate::agents::traders::{
+    decide, pick_market, Decision, Observation, PositionView, Profile, SIGNAL_SECONDS, WARNING_RATIO,
+};
 use crate::model::impact::ImpactState;
 use crate::model::markets::{exogenous_paths, MarketSpec, MARKETS};
 use crate::presets::Preset;
@@ -209,8 +211,6 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             peak_log_impact: 0.0,
             forced_impact: ImpactState::default(),
             peak_forced_log_impact: 0.0,
-            forced_usd: 0.0,
-            voluntary_usd: 0.0,
         });
     }
     let band = preset.risk().fill_price_band;
@@ -234,8 +234,11 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         let index = world.env.margin_accounts.len() - 1;
         let profile = Profile::draw(&mut rng);
         let long = rng.uniform() < 0.6;
-        let markets: Vec<usize> =
-            if rng.uniform() < 0.5 { vec![pick(&mut rng)] } else { vec![0, pick(&mut rng).max(1)] };
+        let markets: Vec<usize> = if rng.uniform() < 0.5 {
+            vec![pick_market(&MARKETS, &mut rng)]
+        } else {
+            vec![0, pick_market(&MARKETS, &mut rng).max(1)]
+        };
         let leverage = 1.5 * ((profile.leverage_max / 1.5).powf(rng.uniform()));
         for &m in &markets {
             let spec = &MARKETS[m];
@@ -249,23 +252,21 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         }
         agents.push(Agent { trader, profile, index, wallet: reserve, deposited: collateral, warned_since: None });
     }
-    // Depth from the open interest at start.
+    // Depth from the open interest at start; the opening trades leave no impact and no volume.
+    let mut open_interest_usd = vec![];
     for i in 0..world.markets.len() {
         let market = world.market(i as u16);
         let oi_usd = market.open_interest_long as f64 / 1e9 * world.markets[i].oracle;
         world.markets[i].law = world.markets[i].spec.impact_law(oi_usd);
         world.markets[i].impact = ImpactState::default();
-        world.markets[i].voluntary_usd = 0.0;
+        open_interest_usd.push(oi_usd);
     }
     let stake = (total as f64 * preset.insurance_stake_share()) as u64;
     if stake > 0 {
         let staker = world.env.new_trader(stake);
         world.env.stake(&staker, stake).unwrap();
     }
-    let alt_oi = {
-        let m = world.market(2);
-        m.open_interest_long as f64 / 1e9 * world.markets[2].oracle
-    };
+    let alt_oi = open_interest_usd[2];
     let mut attackers: Vec<Attacker> = if cfg.attackers {
         AttackKind::ALL
             .iter()
@@ -392,7 +393,10 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
                 }
             }
         }
-        // Traders.
+        // Traders. The signal is the same for all of them: each market's last half hour.
+        let back = history.len().saturating_sub(signal_steps + 1);
+        let recent_return: [f64; 3] =
+            std::array::from_fn(|m| (history[history.len() - 1].2[m] / history[back].2[m]).ln());
         for agent in agents.iter_mut() {
             let (_, acc) = view.accounts[agent.index];
             let Some(h) = health[agent.index] else { continue };
@@ -406,18 +410,12 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             } else {
                 agent.warned_since = None;
             }
-            let recent: Vec<f64> = (0..3)
-                .map(|m| {
-                    let back = history.len().saturating_sub(signal_steps + 1);
-                    (history[history.len() - 1].2[m] / history[back].2[m]).ln()
-                })
-                .collect();
             let obs = Observation {
                 equity,
                 maintenance_requirement: maintenance,
                 initial_health: h.initial_health as f64 / 1e6,
                 positions: position_view(&acc, &prices),
-                recent_return: [recent[0], recent[1], recent[2]],
+                recent_return,
                 wallet: agent.wallet as f64 / 1e6,
                 deposited: agent.deposited as f64 / 1e6,
                 warned_for_seconds: agent.warned_since.map(|s| seconds - s),
@@ -553,8 +551,8 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
     summary.trader_loss_to_liquidation = summary.liquidation_fees + summary.liquidation_impact_cost;
     summary.insurance_fund_end = fund(&mut w) as f64 / 1e6;
     summary.peak_multiplier = peak_multiplier as f64 / 1e6;
-    summary.forced_volume = w.markets.iter().map(|m| m.forced_usd).sum();
-    summary.voluntary_volume = w.markets.iter().map(|m| m.voluntary_usd).sum();
+    summary.forced_volume = w.markets.iter().map(|m| m.forced_usd()).sum();
+    summary.voluntary_volume = w.markets.iter().map(|m| m.voluntary_usd()).sum();
     summary.peak_impact_percent = w.markets.iter().map(|m| m.peak_log_impact).fold(0.0, f64::max) * 100.0;
     summary.peak_forced_impact_percent = w.markets.iter().map(|m| m.peak_forced_log_impact).fold(0.0, f64::max) * 100.0;
     summary.liquidations = liquidators.iter().map(|l| l.keeper.metrics.liquidations_landed).sum();
@@ -578,18 +576,6 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
 
 fn bad_debt_of(m: &margin_engine::state::Market) -> f64 {
     (m.insurance_deficit_total + m.adl_loss_total + m.socialized_loss_total) as f64 / 1e6
-}
-
-fn pick(rng: &mut SplitMix) -> usize {
-    let u = rng.uniform();
-    let mut acc = 0.0;
-    for (i, m) in MARKETS.iter().enumerate() {
-        acc += m.weight;
-        if u < acc {
-            return i;
-        }
-    }
-    MARKETS.len() - 1
 }
 
 #[cfg(test)]

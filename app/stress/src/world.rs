@@ -36,13 +36,19 @@ pub struct MarketModel {
     /// its largest |log impact|: the cascade's own footprint, apart from voluntary and attack flow.
     pub forced_impact: ImpactState,
     pub peak_forced_log_impact: f64,
-    /// Notional forced through the depth (liquidator unloads, stop-outs), USD.
-    pub forced_usd: f64,
-    /// Notional traded voluntarily through the depth, USD.
-    pub voluntary_usd: f64,
 }
 
 impl MarketModel {
+    /// Notional forced through the depth (liquidator unloads, stop-outs), USD.
+    pub fn forced_usd(&self) -> f64 {
+        self.forced_impact.gross_usd
+    }
+
+    /// Notional traded voluntarily through the depth (traders, attackers), USD.
+    pub fn voluntary_usd(&self) -> f64 {
+        self.impact.gross_usd - self.forced_impact.gross_usd
+    }
+
     pub fn price_1e6(&self) -> u64 {
         margin_engine_sdk::scenario::to_price_1e6(self.oracle)
     }
@@ -171,23 +177,14 @@ impl World {
         let price = margin_engine_sdk::scenario::to_price_1e6(m.exogenous * exec_log.exp());
         let lp = self.liquidity_providers[self.lp_turn % self.liquidity_providers.len()].clone();
         self.lp_turn += 1;
-        let ixs = self.trade_instructions(taker, &lp, market, buy, price, base, reduce_only);
-        let filler = self.filler.keypair.clone();
-        match self.send(ixs, &[&taker.keypair, &lp.keypair, &filler]) {
-            Ok(_) => {
-                let m = &mut self.markets[market as usize];
-                m.law.apply(&mut m.impact, signed_usd);
-                if forced {
-                    m.forced_usd += signed_usd.abs();
-                    m.law.apply(&mut m.forced_impact, signed_usd);
-                    m.peak_forced_log_impact = m.peak_forced_log_impact.max(m.law.log_impact(&m.forced_impact).abs());
-                } else {
-                    m.voluntary_usd += signed_usd.abs();
-                }
-                Ok(base)
-            }
-            Err(e) => Err(TradeRefusal::Program(e)),
+        self.direct_trade(taker, &lp, market, buy, price, base, reduce_only).map_err(TradeRefusal::Program)?;
+        let m = &mut self.markets[market as usize];
+        m.law.apply(&mut m.impact, signed_usd);
+        if forced {
+            m.law.apply(&mut m.forced_impact, signed_usd);
+            m.peak_forced_log_impact = m.peak_forced_log_impact.max(m.law.log_impact(&m.forced_impact).abs());
         }
+        Ok(base)
     }
 
     /// `taker` and `maker` trade directly at `price` (no depth, no impact): one transaction.

@@ -169,7 +169,8 @@ pub fn decide(
     Decision::Hold
 }
 
-fn pick_market(markets: &[MarketSpec], rng: &mut SplitMix) -> usize {
+/// A market drawn in proportion to its weight.
+pub fn pick_market(markets: &[MarketSpec], rng: &mut SplitMix) -> usize {
     let mut u = rng.uniform() * markets.iter().map(|m| m.weight).sum::<f64>();
     for (i, m) in markets.iter().enumerate() {
         if u < m.weight {
