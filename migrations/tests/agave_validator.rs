@@ -131,7 +131,7 @@ fn the_program_runs_on_solana_test_validator() {
         .replace("max_staleness_slots_margin = 120", "max_staleness_slots_margin = 1500")
         .replace("max_staleness_slots_trading = 25", "max_staleness_slots_trading = 1500")
         .replace("max_staleness_seconds = 60", "max_staleness_seconds = 600")
-        .replace("max_age_seconds_liquidation = 300", "max_age_seconds_liquidation = 3600");
+        .replace("max_age_seconds_liquidation = 60", "max_age_seconds_liquidation = 3600");
     let config = parse(&text).unwrap();
     let actions = bootstrap(&mut chain, &config, &payer).expect("bootstrap over RPC");
     println!("bootstrap: {actions:?}");

@@ -102,6 +102,9 @@ pub fn default_risk() -> RiskParams {
         regime_jump: 50_000,
         regime_min_slots: 1_500,
         stressed_initial_addon: 0,
+        // Partial liquidation stops at maintenance + buffer, so hand-checked numbers hold.
+        liquidation_initial_share: 0,
+        stressed_liquidation_initial_share: 0,
     }
 }
 
@@ -202,6 +205,9 @@ pub struct TestEnv<B: Backend> {
     /// transaction, accounts written directly) is appended, so a caller caching account data can
     /// drop exactly those entries (`track_writes`, `take_written`).
     pub written: Option<Vec<Pubkey>>,
+    /// Oracle validity policy for markets created from now on (feed and fallback filled in per
+    /// market); `None`: `default_oracle_config`.
+    pub oracle_policy: Option<OracleConfig>,
 }
 
 impl<B: Backend> TestEnv<B> {
@@ -218,6 +224,7 @@ impl<B: Backend> TestEnv<B> {
             markets: vec![],
             margin_accounts: vec![],
             written: None,
+            oracle_policy: None,
         };
         env.write_mint(collateral_mint, 6);
         env.write_program_data();
@@ -257,6 +264,7 @@ impl<B: Backend> TestEnv<B> {
             markets: vec![],
             margin_accounts: vec![],
             written: None,
+            oracle_policy: None,
         };
         env.write_mint(collateral_mint, 6);
         env.write_program_data();
@@ -485,7 +493,10 @@ impl<B: Backend> TestEnv<B> {
         risk: RiskParams,
     ) -> MarketHandle {
         let index = self.markets.len() as u16;
-        let mut oracle = default_oracle_config(feed_id);
+        let mut oracle = match self.oracle_policy {
+            Some(policy) => OracleConfig { pyth_feed_id: feed_id, switchboard_feed: Pubkey::default(), ..policy },
+            None => default_oracle_config(feed_id),
+        };
         if let Some(sb) = switchboard {
             oracle.switchboard_feed = sb;
         }

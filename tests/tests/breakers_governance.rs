@@ -321,3 +321,33 @@ fn governance_moves_in_two_steps() {
     env.send(ix::set_guardian(key(&next), key(&stranger)), &[&next]).unwrap();
     assert_eq!(env.exchange().guardian, key(&stranger));
 }
+
+#[test]
+fn a_higher_liquidation_target_is_a_tightening_a_lower_one_waits_and_bounds_hold() {
+    let Setup { mut env, .. } = setup();
+    let gov = env.governance.clone();
+    let base = env.market(0).risk;
+    // Restoring more of initial margin in liquidation is the safe direction: applied now.
+    let higher =
+        RiskParams { liquidation_initial_share: 1_000_000, stressed_liquidation_initial_share: 2_000_000, ..base };
+    env.send(ix::update_risk_params(key(&gov), 0, higher), &[&gov]).unwrap();
+    assert_eq!((env.market(0).risk, env.market(0).has_pending_risk), (higher, 0));
+    // Back down: queued behind the timelock.
+    let lower = RiskParams { stressed_liquidation_initial_share: 1_000_000, ..higher };
+    env.send(ix::update_risk_params(key(&gov), 0, lower), &[&gov]).unwrap();
+    let m = env.market(0);
+    assert_eq!((m.risk, m.pending_risk, m.has_pending_risk), (higher, lower, 1));
+    // Past the bound: refused by name, nothing changes.
+    let max = margin_engine::constants::MAX_LIQUIDATION_INITIAL_SHARE;
+    for broken in [
+        RiskParams { liquidation_initial_share: max + 1, ..higher },
+        RiskParams { stressed_liquidation_initial_share: max + 1, ..higher },
+    ] {
+        assert_eq!(
+            env.send(ix::update_risk_params(key(&gov), 0, broken), &[&gov]),
+            Err(program_error(ErrorCode::MarketParamOutOfBounds))
+        );
+    }
+    let m = env.market(0);
+    assert_eq!((m.risk, m.pending_risk), (higher, lower));
+}

@@ -261,3 +261,19 @@ fn the_flag_clears_when_the_price_recovers() {
     next_slot(&mut env, 99_000_000);
     assert_eq!(env.liquidate(&liquidator, &target, 0, u64::MAX), Err(program_error(ErrorCode::AccountNotLiquidatable)));
 }
+
+#[test]
+fn stress_coverage_is_the_fund_over_the_gap_shortfall_of_the_book() {
+    let Setup { mut env, target, counterparty, .. } = setup();
+    let market = env.market(0);
+    let accounts = [env.margin_account(target.margin_account), env.margin_account(counterparty.margin_account)];
+    let fund = env.token_balance(pda::insurance_vault());
+    // A 20% gap down leaves the 9x long at 1,090 − 100 × $20 = −$910; the short gains. Up, the
+    // short loses $2,000 of its ~$50,000: nobody short.
+    let c = margin_engine_sdk::analytics::stress_coverage(&accounts, &[(&market, P100)], fund, 200_000).unwrap();
+    assert_eq!(c.shortfall, 910 * USDC as u128);
+    assert_eq!(c.coverage, fund as f64 / (910 * USDC) as f64);
+    // A 5% gap leaves nobody short: infinite coverage.
+    let calm = margin_engine_sdk::analytics::stress_coverage(&accounts, &[(&market, P100)], fund, 50_000).unwrap();
+    assert_eq!((calm.shortfall, calm.coverage), (0, f64::INFINITY));
+}

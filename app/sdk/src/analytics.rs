@@ -116,3 +116,44 @@ pub fn conservation_gap(
 pub fn projected_volatility(market: &Market, slots: u64) -> VolState {
     project(&market.vol_state(), &market.risk.vol_params(), slots)
 }
+
+/// Insurance coverage under a uniform shock: every market moved by `shock_ppm` against the
+/// book, down and then up, with no liquidation in between (the gap a keeper cannot close).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StressCoverage {
+    /// Σ over accounts of the equity below zero after the worse of the two shocks (native units):
+    /// the bad debt such a gap leaves for the waterfall.
+    pub shortfall: u128,
+    /// Insurance fund / shortfall; infinite when nothing would go short.
+    pub coverage: f64,
+}
+
+/// What governance watches to size the insurance fund: the loss a `shock_ppm` gap in every
+/// market would leave, and how many times the fund covers it. Uses the program's health math on
+/// decoded accounts; `markets` with their current prices.
+pub fn stress_coverage(
+    accounts: &[MarginAccount],
+    markets: &[(&Market, u64)],
+    insurance_fund: u64,
+    shock_ppm: u32,
+) -> anchor_lang::Result<StressCoverage> {
+    let shocked = |up: bool| {
+        price_cache(markets.iter().map(|&(m, p)| {
+            let moved = p as u128 * shock_ppm as u128 / 1_000_000;
+            (m, if up { p.saturating_add(moved as u64) } else { p.saturating_sub(moved as u64).max(1) })
+        }))
+    };
+    let (down, up) = (shocked(false)?, shocked(true)?);
+    let mut shortfall = 0u128;
+    for account in accounts {
+        let worst = [&down, &up]
+            .iter()
+            .filter_map(|prices| account_health(account, prices).ok())
+            .map(|h| h.equity().min(0).unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        shortfall += worst;
+    }
+    let coverage = if shortfall == 0 { f64::INFINITY } else { insurance_fund as f64 / shortfall as f64 };
+    Ok(StressCoverage { shortfall, coverage })
+}

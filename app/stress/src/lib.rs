@@ -62,6 +62,11 @@ pub fn load_scenario(spec: &str, step_seconds: u64, seed: u64, hours: Option<f64
             path: generators::jump_diffusion(seed, step_seconds, 86_400),
             betas: default_betas(),
         },
+        "whipsaw" => Scenario {
+            name: spec.into(),
+            path: generators::whipsaw(seed, step_seconds, 86_400),
+            betas: default_betas(),
+        },
         "garch" => {
             Scenario { name: spec.into(), path: generators::garch(seed, step_seconds, 86_400), betas: default_betas() }
         }

@@ -1,7 +1,7 @@
 //! stress: crash paths through the real program, with the market model around it, under each
 //! preset over many seeds; writes a report.
 //!
-//! `stress` with no scenario runs the four shipped scenarios and both generators under all
+//! `stress` with no scenario runs the four shipped scenarios and the three generators under all
 //! presets and writes `target/stress-report/{report.md,results.json,*.png}`.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use margin_engine_stress::{load_scenario, report, run, Preset, RunConfig, RunResult};
+use margin_engine_stress::{load_scenario, presets, report, run, Preset, RunConfig, RunResult};
 
 /// The shipped crash paths, embedded so the default run needs no files.
 const SHIPPED: [(&str, &str); 4] = [
@@ -25,8 +25,8 @@ const SHIPPED: [(&str, &str); 4] = [
     about = "Crash paths through the real margin-engine program, with market impact, live traders, competing liquidators and attackers"
 )]
 struct Args {
-    /// CSV path (seconds,price) or generator (jump-diffusion, garch); repeatable. Default: the
-    /// shipped four and both generators.
+    /// CSV path (seconds,price) or generator (jump-diffusion, garch, whipsaw); repeatable. Default: the
+    /// shipped four and the three generators.
     #[arg(long)]
     scenario: Vec<String>,
     #[arg(long, default_value_t = 1_000)]
@@ -34,9 +34,16 @@ struct Args {
     /// naive, drift-like, full or all.
     #[arg(long, default_value = "all")]
     preset: String,
-    /// Seeds 1..=N per scenario × preset (population, noise, generator paths, latencies).
+    /// Seeds per scenario × preset (population, noise, generator paths, latencies).
     #[arg(long, default_value_t = 3)]
     seeds: u64,
+    /// The first seed (seeds FIRST..FIRST+N): calibration uses a set apart from the report's.
+    #[arg(long, default_value_t = 1)]
+    first_seed: u64,
+    /// Overrides one risk parameter of the full preset (name=value, ppm or slots as in
+    /// `RiskParams`); repeatable. For calibration: compare candidate defaults without a rebuild.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    overrides: Vec<String>,
     #[arg(long, default_value = "target/stress-report")]
     out: PathBuf,
     /// Seconds between oracle updates.
@@ -65,6 +72,10 @@ fn main() {
         eprintln!("unknown preset `{}` (naive, drift-like, full, all)", args.preset);
         std::process::exit(2)
     });
+    let overrides = presets::Overrides::parse(&args.overrides).unwrap_or_else(|e| {
+        eprintln!("--set: {e}");
+        std::process::exit(2)
+    });
     let tmp = std::env::temp_dir().join("margin-engine-stress-scenarios");
     std::fs::create_dir_all(&tmp).expect("temp dir");
     let specs: Vec<String> = if args.scenario.is_empty() {
@@ -78,6 +89,7 @@ fn main() {
             .collect();
         v.push("jump-diffusion".into());
         v.push("garch".into());
+        v.push("whipsaw".into());
         v
     } else {
         args.scenario.clone()
@@ -85,7 +97,7 @@ fn main() {
     // Every (scenario, seed) path first, so a bad file fails before any run.
     let mut jobs = vec![];
     for spec in &specs {
-        for seed in 1..=args.seeds.max(1) {
+        for seed in args.first_seed..args.first_seed + args.seeds.max(1) {
             let scenario = load_scenario(spec, args.step_seconds, seed, args.hours).unwrap_or_else(|e| {
                 eprintln!("scenario error: {e}");
                 std::process::exit(2)
@@ -115,6 +127,7 @@ fn main() {
                     unload_seconds: args.unload_seconds,
                     outage_minutes: args.outage_minutes,
                     attackers: !args.no_attackers,
+                    full_overrides: overrides.clone(),
                     sample_every_steps: (scenario.path.len() / 300).max(1),
                 };
                 let mut last = 0;

@@ -22,7 +22,7 @@ pub struct Metric {
     pub read: fn(&Summary) -> f64,
 }
 
-pub const METRICS: [Metric; 15] = [
+pub const METRICS: [Metric; 18] = [
     Metric { name: "bad debt ($)", decimals: 0, read: |s| s.bad_debt },
     Metric { name: "  of which insurance-covered ($)", decimals: 0, read: |s| s.insurance_covered },
     Metric { name: "  of which ADL-absorbed ($)", decimals: 0, read: |s| s.adl_loss },
@@ -30,11 +30,16 @@ pub const METRICS: [Metric; 15] = [
     Metric { name: "accounts wiped out", decimals: 1, read: |s| s.accounts_wiped_out as f64 },
     Metric { name: "trader equity lost to liquidation ($)", decimals: 0, read: |s| s.trader_loss_to_liquidation },
     Metric { name: "insurance fund drawdown ($)", decimals: 0, read: |s| s.insurance_drawdown },
+    Metric { name: "insurance fund at start ($)", decimals: 0, read: |s| s.insurance_fund_start },
+    Metric { name: "fund / shortfall of a 20% gap at start (coverage)", decimals: 2, read: |s| s.insurance_coverage },
     Metric { name: "ADL notional ($)", decimals: 0, read: |s| s.adl_notional },
     Metric { name: "volume forced through the depth ($)", decimals: 0, read: |s| s.forced_volume },
     Metric { name: "peak impact of forced flow on price (%)", decimals: 2, read: |s| s.peak_forced_impact_percent },
     Metric { name: "peak impact of all flow on price (%)", decimals: 2, read: |s| s.peak_impact_percent },
     Metric { name: "breaker market-hours", decimals: 2, read: |s| s.breaker_hours },
+    // Trips (a market leaving NORMAL) per run: on a whipsaw, a breaker that oscillates trips
+    // on every swing.
+    Metric { name: "breaker trips", decimals: 1, read: |s| s.breaker_trips as f64 },
     Metric { name: "attacker profit ($)", decimals: 2, read: |s| s.attacker_profit },
     Metric { name: "liquidations", decimals: 1, read: |s| s.liquidations as f64 },
     Metric { name: "trader trades (refused)", decimals: 1, read: |s| s.trader_trades as f64 },

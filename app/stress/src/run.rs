@@ -12,7 +12,7 @@ use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine::state::{MarginAccount, RiskParams};
 use margin_engine_keeper::config::{MarketOracle, Modes};
 use margin_engine_keeper::{Keeper, KeeperConfig, View};
-use margin_engine_sdk::analytics::conservation_gap;
+use margin_engine_sdk::analytics::{conservation_gap, stress_coverage};
 use margin_engine_sdk::pda;
 use margin_engine_sdk::scenario::SplitMix;
 use margin_engine_tests::native::NativeBackend;
@@ -27,7 +27,7 @@ use crate::agents::traders::{
 };
 use crate::model::impact::ImpactState;
 use crate::model::markets::{exogenous_paths, MarketSpec, MARKETS};
-use crate::presets::Preset;
+use crate::presets::{Overrides, Preset};
 use crate::world::{MarketModel, SharedChain, TradeRefusal, World};
 use crate::Scenario;
 
@@ -43,6 +43,8 @@ pub struct RunConfig {
     pub attackers: bool,
     /// Keep one sample for the charts every this many steps.
     pub sample_every_steps: usize,
+    /// Applied to the full preset's parameters (calibration).
+    pub full_overrides: Overrides,
 }
 
 impl Default for RunConfig {
@@ -55,6 +57,7 @@ impl Default for RunConfig {
             outage_minutes: 30,
             attackers: true,
             sample_every_steps: 10,
+            full_overrides: Overrides::default(),
         }
     }
 }
@@ -92,6 +95,10 @@ pub struct Summary {
     pub insurance_fund_end: f64,
     /// Largest fall of the fund from a running peak (USD).
     pub insurance_drawdown: f64,
+    /// At the first step: the bad debt a 20% gap in every market would leave with no liquidation
+    /// in between (SDK `stress_coverage`, USD), and the fund over it.
+    pub stress_shortfall: f64,
+    pub insurance_coverage: f64,
     pub adl_notional: f64,
     /// Notional forced through the depth (liquidator unloads, stop-outs), USD.
     pub forced_volume: f64,
@@ -132,6 +139,8 @@ pub struct RunResult {
 }
 
 const SLOT_MS: u64 = 400;
+/// The gap the coverage figure is taken at: every market 20% against the book at once.
+pub const STRESS_GAP_PPM: u32 = 200_000;
 /// The production cooldown (migrations/exchange.example.toml): a day of slots.
 pub const INSURANCE_UNSTAKE_COOLDOWN_SLOTS: u64 = 216_000;
 
@@ -147,17 +156,24 @@ struct Agent {
 }
 
 /// The preset's parameters for one of the harness markets.
-pub fn market_risk(preset: Preset, spec: &MarketSpec) -> RiskParams {
-    RiskParams {
+pub fn market_risk(preset: Preset, spec: &MarketSpec, overrides: &Overrides) -> RiskParams {
+    let mut risk = RiskParams {
         tick_size: 1,
         step_size: spec.step_size,
         min_order_size: spec.step_size,
         initial_margin_ratio: spec.initial_margin_ratio,
         maintenance_margin_ratio: spec.maintenance_margin_ratio,
         vol_reference_variance: spec.vol_reference_variance(),
+        // A premium per √(whole units) depends on the market's price scale and depth; the
+        // harness markets' are their own, and off.
+        size_premium_factor: 0,
         max_open_interest: 1_000_000_000 * BASE as u64,
         ..preset.risk()
+    };
+    if preset == Preset::Full {
+        overrides.apply(&mut risk);
     }
+    risk
 }
 
 /// Start of the steepest one-hour fall of the factor path (seconds): where keepers are most
@@ -196,9 +212,10 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
     let started = Instant::now();
     let exo = exogenous_paths(&scenario.path, &MARKETS, &scenario.betas, cfg.seed);
     let mut env = TestEnv::with_unstake_cooldown(NativeBackend::new(), INSURANCE_UNSTAKE_COOLDOWN_SLOTS);
+    env.oracle_policy = Some(preset.oracle_policy());
     let mut models = vec![];
     for (i, spec) in MARKETS.iter().enumerate() {
-        let risk = market_risk(preset, spec);
+        let risk = market_risk(preset, spec, &cfg.full_overrides);
         env.add_market(spec.name, margin_engine_sdk::scenario::to_price_1e6(exo[i][0]) as i64, risk);
         // No impact while the population opens its positions: the run starts from a calm book.
         let law = crate::model::impact::ImpactLaw { y: 0.0, permanent: 0.0, ..spec.impact_law(1.0) };
@@ -213,7 +230,7 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             peak_forced_log_impact: 0.0,
         });
     }
-    let band = preset.risk().fill_price_band;
+    let band = market_risk(preset, &MARKETS[0], &cfg.full_overrides).fill_price_band;
     let mut world = World::new(env, models, band);
 
     // Population.
@@ -349,6 +366,17 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             h
         };
 
+        if i == 1 {
+            let mut w = shared.borrow_mut();
+            let markets: Vec<_> = (0..3).map(|m| w.market(m)).collect();
+            let priced: Vec<_> = markets.iter().zip(&prices).map(|(m, &p)| (m, p)).collect();
+            let accounts: Vec<MarginAccount> = view.accounts.iter().map(|(_, a)| *a).collect();
+            let fund = w.env.token_balance(pda::insurance_vault());
+            if let Ok(c) = stress_coverage(&accounts, &priced, fund, STRESS_GAP_PPM) {
+                summary.stress_shortfall = c.shortfall as f64 / 1e6;
+                summary.insurance_coverage = c.coverage.min(1e6);
+            }
+        }
         // Attackers move first: they watch for their moment.
         for a in attackers.iter_mut() {
             let h = History { steps: &history, steps_per_hour };
@@ -357,6 +385,9 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         // Liquidators, fastest first, on the same snapshot.
         for (n, &l) in turn_order(&latencies, seconds, cfg.step_seconds, &mut rng).iter().enumerate() {
             liquidators[l].act(&view, n == 0, cfg.step_seconds);
+        }
+        for a in attackers.iter_mut() {
+            a.sync_hedge(&mut shared.borrow_mut());
         }
         // What liquidation cost the traders this step.
         {

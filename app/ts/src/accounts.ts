@@ -146,6 +146,8 @@ export function defaultRiskParams(): RiskParams {
     regimeJump: 50_000,
     regimeMinSlots: 1_500,
     stressedInitialAddon: 0,
+    liquidationInitialShare: 0,
+    stressedLiquidationInitialShare: 0,
   };
 }
 

@@ -1,7 +1,15 @@
 // `health::account_health` off-chain: a decoded MarginAccount priced from decoded Markets.
 import { activePositions, big, MarginAccount, Market, PerpPosition } from "./accounts";
 import { Regime } from "./constants";
-import { computeHealth, followStablePrice, fundingOwed, HealthReport, MarginParams, PositionRisk } from "./math";
+import {
+  computeHealth,
+  followStablePrice,
+  fundingOwed,
+  HealthReport,
+  liquidationBufferInForce,
+  MarginParams,
+  PositionRisk,
+} from "./math";
 
 export interface MarketSnapshotInput {
   market: Market;
@@ -23,10 +31,14 @@ export interface MarketSnapshotInput {
   stablePrice?: bigint;
 }
 
-/** `Market::margin_params`: risk ratios with the volatility multipliers and STRESSED add-on. */
+/**
+ * `Market::margin_params`: risk ratios with the volatility multipliers and STRESSED add-on, and
+ * the liquidation buffer that restores the regime's share of initial margin.
+ */
 export function marginParams(market: Market): MarginParams {
   const r = market.risk;
-  return {
+  const stressed = market.regime === Regime.Stressed;
+  const params: MarginParams = {
     initialMarginRatio: BigInt(r.initialMarginRatio),
     maintenanceMarginRatio: BigInt(r.maintenanceMarginRatio),
     sizePremiumFactor: BigInt(r.sizePremiumFactor),
@@ -34,8 +46,10 @@ export function marginParams(market: Market): MarginParams {
     liquidationBuffer: BigInt(r.liquidationBuffer),
     initialMultiplier: BigInt(market.initialMultiplier),
     maintenanceMultiplier: BigInt(market.maintenanceMultiplier),
-    initialAddon: market.regime === Regime.Stressed ? BigInt(r.stressedInitialAddon) : 0n,
+    initialAddon: stressed ? BigInt(r.stressedInitialAddon) : 0n,
   };
+  const share = stressed ? r.stressedLiquidationInitialShare : r.liquidationInitialShare;
+  return { ...params, liquidationBuffer: liquidationBufferInForce(params, BigInt(share)) };
 }
 
 /**

@@ -279,6 +279,15 @@ export function sizePremium(baseAbs: bigint, factor: bigint): bigint {
   return mulDiv(rootScaled + 1n, factor, BASE_PRECISION, "up");
 }
 
+/** `margin::liquidation_buffer_in_force`: the buffer, or what restores `initialShare` of initial margin. */
+export function liquidationBufferInForce(params: MarginParams, initialShare: bigint): bigint {
+  const initial = scaled(params.initialMarginRatio, params.initialMultiplier) + params.initialAddon;
+  const target = (initial * initialShare + RATIO_PRECISION - 1n) / RATIO_PRECISION;
+  const maintenance = scaled(params.maintenanceMarginRatio, params.maintenanceMultiplier);
+  const above = target > maintenance ? target - maintenance : 0n;
+  return min(max(above, params.liquidationBuffer), RATIO_PRECISION);
+}
+
 /** `margin::margin_ratio`: ppm for a position of this size, capped at 100%. */
 export function marginRatio(params: MarginParams, baseAbs: bigint, kind: HealthKind): bigint {
   const maintenance = scaled(params.maintenanceMarginRatio, params.maintenanceMultiplier);

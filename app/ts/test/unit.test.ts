@@ -40,6 +40,7 @@ import {
   fundingOwed,
   IDL,
   IDL_JSON,
+  liquidationBufferInForce,
   liquidatorFeeRate,
   marginAccountPda,
   MarginEngineClient,
@@ -462,6 +463,17 @@ describe("math mirror (hand-checked values of the program's unit tests)", () => 
     const dust = computeHealth(10n, [{ ...long(0n, 0n, 1n), baseAmount: 1n, quoteAmount: -1n }]);
     assert.equal(dust.unrealizedPnl, -1n);
     assert.equal(dust.maintenanceRequirement, 1n);
+  });
+
+  test("liquidation buffer in force (math::margin::tests, same values)", () => {
+    assert.equal(liquidationBufferInForce(params, 0n), 20_000n);
+    assert.equal(liquidationBufferInForce(params, 600_000n), 20_000n);
+    assert.equal(liquidationBufferInForce(params, 1_000_000n), 50_000n);
+    const stressed = { ...params, initialMultiplier: 2_500_000n, maintenanceMultiplier: 1_200_000n, initialAddon: 50_000n };
+    assert.equal(liquidationBufferInForce(stressed, 1_000_000n), 240_000n);
+    assert.equal(liquidationBufferInForce(stressed, 500_000n), 90_000n);
+    const extreme = { ...params, initialMarginRatio: 1_000_000n, initialMultiplier: 3_000_000n };
+    assert.equal(liquidationBufferInForce(extreme, 1_000_000n), 1_000_000n);
   });
 
   test("position", () => {

@@ -60,6 +60,9 @@ pub const INSURANCE_UNSTAKE_WINDOW_SLOTS: u64 = 216_000;
 pub const MAX_BREAKER_BAND: u32 = 900_000;
 pub const MAX_VOL_MULTIPLIER: u32 = 10_000_000;
 pub const MAX_STRESSED_ADDON: u32 = 500_000;
+/// Most a partial liquidation may restore: 4x the initial ratio in force (the buffer in force is
+/// capped at 100% anyway, where a liquidation takes the whole position).
+pub const MAX_LIQUIDATION_INITIAL_SHARE: u32 = 4_000_000;
 pub const MAX_RISK_TIMELOCK_SLOTS: u64 = 10_000_000;
 
 /// Extra precision of the cumulative funding index over quote native units.

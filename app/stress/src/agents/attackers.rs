@@ -9,6 +9,7 @@
 //! is left is what the attack took from the exchange, less its fees and the impact it paid.
 use anchor_lang::prelude::Pubkey;
 use margin_engine::health::{account_health, PriceCache};
+use margin_engine::math::position::funding_owed;
 use margin_engine::state::margin_account_flags::BANKRUPT;
 use margin_engine::state::InsuranceStake;
 use margin_engine_keeper::View;
@@ -91,6 +92,10 @@ pub struct Attacker {
     hedge_base: Vec<[f64; 3]>,
     hedge_cash: Vec<f64>,
     last_base: Vec<[i64; 3]>,
+    /// Funding each account accrued (USD), from the markets' funding indexes between syncs.
+    funding: Vec<f64>,
+    /// The markets' (long, short) funding indexes at the last sync.
+    funding_index: [(i64, i64); 3],
     /// The first account's positions right after opening (per market).
     opening_base: [i64; 3],
     pub report: AttackReport,
@@ -140,6 +145,8 @@ impl Attacker {
             )),
             hedge_base: vec![[0.0; 3]; n],
             hedge_cash: vec![0.0; n],
+            funding: vec![0.0; n],
+            funding_index: [(0, 0); 3],
             last_base: vec![[0; 3]; n],
             opening_base: [0; 3],
             report: AttackReport { kind: Some(kind), ..AttackReport::default() },
@@ -183,9 +190,25 @@ impl Attacker {
         self.sync_hedge(world);
     }
 
-    /// Hedges every change in the attacker's positions at the published market price.
-    fn sync_hedge(&mut self, world: &mut World) {
+    /// Hedges every change in the attacker's positions at the published market price. Called
+    /// after each of its own moves and again after the liquidators' (`run`), so a position taken
+    /// over in liquidation is hedged at the price it moved at, not the next step's.
+    pub fn sync_hedge(&mut self, world: &mut World) {
         let prices: Vec<f64> = world.markets.iter().map(|m| m.oracle).collect();
+        // Funding on what each account held since the last sync, at the program's own rule.
+        for m in 0..3u16 {
+            let market = world.market(m);
+            let now = (market.cumulative_funding_long, market.cumulative_funding_short);
+            let last = self.funding_index[m as usize];
+            for (i, held) in self.last_base.iter().enumerate() {
+                let base = held[m as usize];
+                let (current, before) = if base >= 0 { (now.0, last.0) } else { (now.1, last.1) };
+                if let Ok(owed) = funding_owed(base, current, before) {
+                    self.funding[i] += owed as f64 / 1e6;
+                }
+            }
+            self.funding_index[m as usize] = now;
+        }
         for (i, t) in self.accounts.iter().enumerate() {
             let Some(acc) = world.margin_account(&t.margin_account) else { continue };
             let mut now = [0i64; 3];
@@ -452,6 +475,12 @@ impl Attacker {
         }
         let attacking = self.accounts.len() - self.controls;
         let mut profit: f64 = per_account[..attacking].iter().sum::<f64>();
+        if self.kind == AttackKind::DumpToColluder {
+            // Funding passes between the pair while both hold, and from other traders to the
+            // survivor after one is liquidated: a position's income, not the attack's. What is
+            // left is what the dump and a bankruptcy behind it moved to the pair.
+            profit -= self.funding[..attacking].iter().sum::<f64>();
+        }
         // The controls hold a copy of the attack's position (here: the collecting short).
         profit -= per_account[attacking..].iter().sum::<f64>();
         self.report.profit = profit;
@@ -459,7 +488,9 @@ impl Attacker {
     }
 }
 
-/// What `t`'s insurance shares (staked and under request) are worth now (native units).
+/// What `t`'s insurance shares are worth now (native units), as the program would pay them: the
+/// shares under a request count at the lesser of their frozen and current value (they stay in
+/// `shares` until unstaked, so they are not counted twice).
 fn stake_value(world: &mut World, t: &Trader) -> f64 {
     let Some(stake) =
         world.account_data(&pda::insurance_stake(&t.owner)).and_then(|d| decode::<InsuranceStake>(&d).ok())
@@ -470,8 +501,10 @@ fn stake_value(world: &mut World, t: &Trader) -> f64 {
     if shares == 0 {
         return 0.0;
     }
-    (stake.shares + stake.unstake_shares) as f64 * world.env.token_balance(pda::insurance_vault()) as f64
-        / shares as f64
+    let per_share = world.env.token_balance(pda::insurance_vault()) as f64 / shares as f64;
+    let requested = stake.unstake_shares.min(stake.shares);
+    let free = (stake.shares - requested) as f64 * per_share;
+    free + (requested as f64 * per_share).min(stake.unstake_value as f64)
 }
 
 /// An opening position, set up before the attack: a direct trade with a liquidity provider at

@@ -4307,6 +4307,20 @@ export type MarginEngine = {
               "Added to every initial ratio while the market is STRESSED (ppm)."
             ],
             "type": "u32"
+          },
+          {
+            "name": "liquidationInitialShare",
+            "docs": [
+              "Share (ppm) of the initial ratio in force (volatility multiplier and STRESSED add-on",
+              "included) that a partial liquidation restores at least, in CALM and in STRESSED: where it",
+              "lies above maintenance + buffer, the liquidation target rises with volatility. 0: the",
+              "buffer alone."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "stressedLiquidationInitialShare",
+            "type": "u32"
           }
         ]
       }
@@ -8698,6 +8712,20 @@ export const IDL_JSON: Idl = {
             "docs": [
               "Added to every initial ratio while the market is STRESSED (ppm)."
             ],
+            "type": "u32"
+          },
+          {
+            "name": "liquidation_initial_share",
+            "docs": [
+              "Share (ppm) of the initial ratio in force (volatility multiplier and STRESSED add-on",
+              "included) that a partial liquidation restores at least, in CALM and in STRESSED: where it",
+              "lies above maintenance + buffer, the liquidation target rises with volatility. 0: the",
+              "buffer alone."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "stressed_liquidation_initial_share",
             "type": "u32"
           }
         ]

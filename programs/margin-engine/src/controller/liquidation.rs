@@ -58,13 +58,14 @@ pub fn plan(
     let risk = &market.risk;
     let idle = slot.saturating_sub(start.max(target.last_liquidation_slot));
     let fee_rate = liquidator_fee_rate(risk.liquidation_fee, risk.maintenance_margin_ratio, risk.insurance_fee, idle);
-    let maintenance_ratio =
-        margin_ratio(&market.margin_params(), position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
+    let params = market.margin_params();
+    let maintenance_ratio = margin_ratio(&params, position.base_amount.unsigned_abs(), HealthKind::Maintenance)?;
     let step = plan_step(&LiquidationInputs {
         position_base_abs: position.base_amount.unsigned_abs(),
         price,
         maintenance_ratio: u64::try_from(maintenance_ratio).map_err(|_| ErrorCode::MathOverflow)?,
-        liquidation_buffer: risk.liquidation_buffer,
+        // The buffer in force: with a share of initial margin to restore, it rises with volatility.
+        liquidation_buffer: params.liquidation_buffer,
         liquidator_fee: fee_rate,
         insurance_fee: risk.insurance_fee,
         deficit: health.liquidation_health.min(0).unsigned_abs(),

@@ -17,7 +17,7 @@ macro_rules! require_bounds {
 }
 use crate::error::ErrorCode;
 use crate::math::breaker::{implied_status, MarketMode};
-use crate::math::margin::MarginParams;
+use crate::math::margin::{liquidation_buffer_in_force, MarginParams};
 use crate::math::volatility::{VolParams, VolState, STRESSED};
 
 /// Oracle configuration of a market. Borsh layout equals the Pod layout (no padding), so the same
@@ -112,6 +112,12 @@ pub struct RiskParams {
     pub regime_min_slots: u32,
     /// Added to every initial ratio while the market is STRESSED (ppm).
     pub stressed_initial_addon: u32,
+    /// Share (ppm) of the initial ratio in force (volatility multiplier and STRESSED add-on
+    /// included) that a partial liquidation restores at least, in CALM and in STRESSED: where it
+    /// lies above maintenance + buffer, the liquidation target rises with volatility. 0: the
+    /// buffer alone.
+    pub liquidation_initial_share: u32,
+    pub stressed_liquidation_initial_share: u32,
 }
 
 impl RiskParams {
@@ -164,6 +170,8 @@ impl RiskParams {
             self.regime_enter_ratio > self.regime_exit_ratio,
             self.regime_jump > 0,
             self.stressed_initial_addon <= MAX_STRESSED_ADDON,
+            self.liquidation_initial_share <= MAX_LIQUIDATION_INITIAL_SHARE,
+            self.stressed_liquidation_initial_share <= MAX_LIQUIDATION_INITIAL_SHARE,
             self.max_open_interest > 0,
             self.tick_size > 0,
             self.step_size > 0,
@@ -184,7 +192,9 @@ impl RiskParams {
             && self.pnl_initial_haircut >= old.pnl_initial_haircut
             && self.liquidation_buffer >= old.liquidation_buffer
             && self.vol_max_multiplier >= old.vol_max_multiplier
-            && self.stressed_initial_addon >= old.stressed_initial_addon;
+            && self.stressed_initial_addon >= old.stressed_initial_addon
+            && self.liquidation_initial_share >= old.liquidation_initial_share
+            && self.stressed_liquidation_initial_share >= old.stressed_liquidation_initial_share;
         let down = self.max_open_interest <= old.max_open_interest
             && self.fill_price_band <= old.fill_price_band
             && self.max_funding_rate <= old.max_funding_rate
@@ -200,6 +210,8 @@ impl RiskParams {
             liquidation_buffer: old.liquidation_buffer,
             vol_max_multiplier: old.vol_max_multiplier,
             stressed_initial_addon: old.stressed_initial_addon,
+            liquidation_initial_share: old.liquidation_initial_share,
+            stressed_liquidation_initial_share: old.stressed_liquidation_initial_share,
             max_open_interest: old.max_open_interest,
             fill_price_band: old.fill_price_band,
             max_funding_rate: old.max_funding_rate,
@@ -398,14 +410,19 @@ impl Market {
     }
 
     /// Margin parameters in force: the risk parameters scaled by the volatility multipliers, plus
-    /// the STRESSED add-on on initial margin.
+    /// the STRESSED add-on on initial margin, and the liquidation buffer that restores the
+    /// regime's share of that initial margin.
     pub fn margin_params(&self) -> MarginParams {
-        MarginParams {
+        let stressed = self.regime == STRESSED;
+        let params = MarginParams {
             initial_multiplier: self.initial_multiplier,
             maintenance_multiplier: self.maintenance_multiplier,
-            initial_addon: if self.regime == STRESSED { self.risk.stressed_initial_addon } else { 0 },
+            initial_addon: if stressed { self.risk.stressed_initial_addon } else { 0 },
             ..self.risk.base_margin_params()
-        }
+        };
+        let share =
+            if stressed { self.risk.stressed_liquidation_initial_share } else { self.risk.liquidation_initial_share };
+        MarginParams { liquidation_buffer: liquidation_buffer_in_force(&params, share), ..params }
     }
 
     pub fn vol_state(&self) -> VolState {

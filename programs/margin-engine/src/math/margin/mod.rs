@@ -44,6 +44,24 @@ fn scaled(ratio: u32, multiplier: u32) -> u128 {
     (ratio as u64 * m).div_ceil(RATIO_PRECISION) as u128
 }
 
+/// The liquidation buffer in force: the configured buffer, or more where `initial_share` (ppm)
+/// of the initial ratio in force lies further above maintenance. A partial liquidation then
+/// stops only when that share of initial margin is back, and the initial ratio carries the
+/// volatility multiplier and the STRESSED add-on, so the residual position is sized to the
+/// volatility the next leg down is likely to have (not to a fixed 2%). The size premium is in
+/// both ratios and cancels out.
+pub fn liquidation_buffer_in_force(params: &MarginParams, initial_share: u32) -> u32 {
+    if initial_share == 0 {
+        return params.liquidation_buffer;
+    }
+    // u64 throughout (every factor is a bounded ppm): this runs per market of every health check.
+    let initial = scaled(params.initial_margin_ratio, params.initial_multiplier) as u64 + params.initial_addon as u64;
+    let target = (initial * initial_share as u64).div_ceil(RATIO_PRECISION);
+    let maintenance = scaled(params.maintenance_margin_ratio, params.maintenance_multiplier) as u64;
+    let buffer = target.saturating_sub(maintenance).max(params.liquidation_buffer as u64);
+    buffer.min(RATIO_PRECISION) as u32
+}
+
 /// One position, already priced: plain data so off-chain code can build it too.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PositionRisk {

@@ -279,3 +279,26 @@ fn health_64_takes_realistic_accounts_and_declines_huge_ones() {
     assert!(compute_health_64(0, &[huge]).is_none());
     assert_eq!(compute_health(0, &[huge]), compute_health_128(0, &[huge]));
 }
+
+#[test]
+fn liquidation_buffer_in_force_restores_a_share_of_initial_margin() {
+    let p = MarginParams {
+        initial_margin_ratio: 100_000,
+        maintenance_margin_ratio: 50_000,
+        liquidation_buffer: 20_000,
+        ..MarginParams::default()
+    };
+    // No share, or a share below maintenance + buffer: the buffer alone.
+    assert_eq!(liquidation_buffer_in_force(&p, 0), 20_000);
+    assert_eq!(liquidation_buffer_in_force(&p, 600_000), 20_000);
+    // All of initial margin at 1x: 10% − 5%.
+    assert_eq!(liquidation_buffer_in_force(&p, 1_000_000), 50_000);
+    // Volatility: initial at 2.5x plus a 5% add-on (30%), maintenance lagging at 1.2x (6%).
+    let stressed =
+        MarginParams { initial_multiplier: 2_500_000, maintenance_multiplier: 1_200_000, initial_addon: 50_000, ..p };
+    assert_eq!(liquidation_buffer_in_force(&stressed, 1_000_000), 240_000);
+    assert_eq!(liquidation_buffer_in_force(&stressed, 500_000), 90_000);
+    // Capped at 100%.
+    let extreme = MarginParams { initial_margin_ratio: 1_000_000, initial_multiplier: 3_000_000, ..p };
+    assert_eq!(liquidation_buffer_in_force(&extreme, 1_000_000), 1_000_000);
+}
