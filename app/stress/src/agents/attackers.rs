@@ -291,8 +291,13 @@ impl Attacker {
                     }
                 }
             }
-            // (b) Withdraw everything, valued at the old high.
-            if now_price < 0.97 * high.2[m] {
+            // (b) Withdraw everything, valued at the old high: only while it holds a long there for
+            // the old price to value (without one the old update is never read, and withdrawing
+            // free collateral is no attack, only a divergence from the control).
+            let holds_long = world
+                .margin_account(&me.margin_account)
+                .is_some_and(|a| a.active_positions().any(|p| p.market_index as usize == m && p.base_amount > 0));
+            if holds_long && now_price < 0.97 * high.2[m] {
                 self.report.triggered = true;
                 let fake = old_update(world, m, high);
                 let own = world.margin_account(&me.margin_account).expect("attacker account");
