@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up, then the main job: the stress harness runs the four shipped crashes and both generators
+# Set-up, then the main job: the stress harness runs the four shipped crashes and the three generators
 # under every preset over 3 seeds, through the real program with the market model around it
 # (impact, live traders, competing liquidators, attackers), prints the summary table and writes
 # target/stress-report/ (report.md, results.json, PNGs). Sized to finish in minutes on 2 cores
