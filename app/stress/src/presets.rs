@@ -1,14 +1,22 @@
 //! The presets compared: parameter sets of the same program (README, "Stress harness").
+use std::sync::OnceLock;
+
 use margin_engine::state::{OracleConfig, RiskParams};
-use margin_engine_migrations::MarketSection;
+use margin_engine_migrations::{BootstrapConfig, MarketSection};
 use margin_engine_tests::default_risk;
 
 /// The bootstrap configuration the project ships: the full preset is its policy.
 pub const SHIPPED_CONFIG: &str = include_str!("../../../migrations/exchange.example.toml");
 
-pub fn shipped_market() -> MarketSection {
-    let config = margin_engine_migrations::parse(SHIPPED_CONFIG).expect("shipped bootstrap config parses");
-    config.markets.into_iter().next().expect("a market in the shipped config")
+/// The shipped configuration, parsed once.
+pub fn shipped_config() -> &'static BootstrapConfig {
+    static CONFIG: OnceLock<BootstrapConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| margin_engine_migrations::parse(SHIPPED_CONFIG).expect("shipped bootstrap config parses"))
+}
+
+/// Its first market: the policy every harness market runs under.
+pub fn shipped_market() -> &'static MarketSection {
+    shipped_config().markets.first().expect("a market in the shipped config")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -160,7 +168,7 @@ mod tests {
 
     #[test]
     fn full_is_the_shipped_configuration_and_the_baselines_switch_its_mechanisms_off() {
-        let config = margin_engine_migrations::parse(SHIPPED_CONFIG).unwrap();
+        let config = shipped_config();
         // Every market of the shipped file carries the same policy (sizing aside), so the first
         // one speaks for all.
         for m in &config.markets {

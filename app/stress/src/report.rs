@@ -178,10 +178,7 @@ pub fn write(out: &Path, results: &[RunResult]) -> std::io::Result<Written> {
     let presets = presets_in(results);
     let scenarios = scenarios_in(results);
     // Distinct seeds (they need not start at 1: `--first-seed`).
-    let mut seed_list: Vec<u64> = results.iter().map(|r| r.seed).collect();
-    seed_list.sort_unstable();
-    seed_list.dedup();
-    let seeds = seed_list.len();
+    let seeds = distinct(results.iter().map(|r| r.seed)).len();
     let all: Vec<&RunResult> = results.iter().collect();
     let summary_table = format!(
         "All scenarios ({} scenarios × {} seeds; mean ± 95% interval over runs)\n\n{}",

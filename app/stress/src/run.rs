@@ -141,8 +141,6 @@ pub struct RunResult {
 const SLOT_MS: u64 = 400;
 /// The gap the coverage figure is taken at: every market 20% against the book at once.
 pub const STRESS_GAP_PPM: u32 = 200_000;
-/// The production cooldown (migrations/exchange.example.toml): a day of slots.
-pub const INSURANCE_UNSTAKE_COOLDOWN_SLOTS: u64 = 216_000;
 
 /// A trader agent: the account, habits, wallet and warning clock.
 struct Agent {
@@ -211,7 +209,9 @@ fn position_view(acc: &MarginAccount, prices: &[u64]) -> [PositionView; 3] {
 pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: impl FnMut(usize, usize)) -> RunResult {
     let started = Instant::now();
     let exo = exogenous_paths(&scenario.path, &MARKETS, &scenario.betas, cfg.seed);
-    let mut env = TestEnv::with_unstake_cooldown(NativeBackend::new(), INSURANCE_UNSTAKE_COOLDOWN_SLOTS);
+    // The production unstake cooldown (a day of slots), from the shipped configuration.
+    let cooldown = crate::presets::shipped_config().exchange.insurance_unstake_cooldown_slots;
+    let mut env = TestEnv::with_unstake_cooldown(NativeBackend::new(), cooldown);
     env.oracle_policy = Some(preset.oracle_policy());
     let mut models = vec![];
     for (i, spec) in MARKETS.iter().enumerate() {

@@ -294,13 +294,11 @@ impl Attacker {
             // (b) Withdraw everything, valued at the old high: only while it holds a long there for
             // the old price to value (without one the old update is never read, and withdrawing
             // free collateral is no attack, only a divergence from the control).
-            let holds_long = world
-                .margin_account(&me.margin_account)
-                .is_some_and(|a| a.active_positions().any(|p| p.market_index as usize == m && p.base_amount > 0));
-            if holds_long && now_price < 0.97 * high.2[m] {
+            let own = world.margin_account(&me.margin_account).expect("attacker account");
+            let base = own.active_positions().find(|p| p.market_index as usize == m).map_or(0, |p| p.base_amount);
+            if base > 0 && now_price < 0.97 * high.2[m] {
                 self.report.triggered = true;
                 let fake = old_update(world, m, high);
-                let own = world.margin_account(&me.margin_account).expect("attacker account");
                 let remaining = ix::market_groups(&[&own], None, |i| {
                     if i as usize == m {
                         MarketOracles { pyth: fake, switchboard: None }
@@ -310,9 +308,8 @@ impl Attacker {
                 });
                 // What the current price allows, plus what the old price adds to its longs.
                 let free = account_health(&own, &view.prices).map_or(0, |h| h.initial_health.max(0)) as f64;
-                let base = own.active_positions().find(|p| p.market_index as usize == m).map_or(0, |p| p.base_amount);
-                let extra = base.max(0) as f64 * (high.2[m] - now_price) / 1e9 * 1e6;
-                let amount = (free + extra.max(0.0)) as u64;
+                let extra = base as f64 * (high.2[m] - now_price) / 1e9 * 1e6;
+                let amount = (free + extra) as u64;
                 if amount > 0 {
                     let call = ix::withdraw(me.owner, me.margin_account, me.token_account, amount, remaining);
                     let ok = world.send(vec![call], &[&me.keypair]).is_ok();
