@@ -149,7 +149,6 @@ impl<C: Chain> Keeper<C> {
     }
 
     fn liquidations(&mut self, view: &View) -> Result<(), ChainError> {
-        let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| *a);
         for scored in view.scored() {
             let (key, target) = view.accounts[scored.index];
             let scored = *scored;
@@ -179,22 +178,19 @@ impl<C: Chain> Keeper<C> {
                     LiquidationOutcome::Step { step, .. } => step.base,
                     _ => u64::MAX,
                 };
-                let Some(oracles) = Self::oracles(view, position.market_index) else { continue };
-                let mine: Vec<&MarginAccount> = own.iter().collect();
-                let mut accounts = vec![&target];
-                accounts.extend(mine);
-                let remaining = self.groups(view, &accounts, position.market_index);
-                let call = ix::liquidate(
-                    self.signer.pubkey(),
-                    self.account,
-                    key,
-                    position.market_index,
-                    oracles,
-                    max_base,
-                    remaining,
-                );
+                let Some(call) = self.liquidate_call(view, key, &target, position.market_index, max_base) else {
+                    continue;
+                };
                 self.metrics.liquidations_sent += 1;
                 match self.attempt("liquidate", vec![call])? {
+                    None if plan.outcome == LiquidationOutcome::Bankrupt => {
+                        // Marked bankrupt: the fund pays and the position is closed in this same
+                        // tick, so it does not float on the fund's money until the next one.
+                        if self.config.modes.waterfall {
+                            self.resolve(view, key, &target)?;
+                        }
+                        break;
+                    }
                     None => {
                         self.metrics.liquidations_landed += 1;
                         if max_base >= position.base_amount.unsigned_abs() {
@@ -216,6 +212,68 @@ impl<C: Chain> Keeper<C> {
         Ok(())
     }
 
+    /// The `liquidate` call on `target`'s position in `market_index`, with the market groups of
+    /// the target and of the keeper's own account (its health is checked when it takes risk on).
+    fn liquidate_call(
+        &self,
+        view: &View,
+        key: Pubkey,
+        target: &MarginAccount,
+        market_index: u16,
+        max_base: u64,
+    ) -> Option<Instruction> {
+        let oracles = Self::oracles(view, market_index)?;
+        let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| a);
+        let mut accounts = vec![target];
+        accounts.extend(own);
+        let remaining = self.groups(view, &accounts, market_index);
+        Some(ix::liquidate(self.signer.pubkey(), self.account, key, market_index, oracles, max_base, remaining))
+    }
+
+    /// Asks the fund to pay a bankrupt account's deficit in its loss market. Paid in full (or
+    /// prices recovered), the account is liquidatable again at once: its largest position gets a
+    /// step now, sized by the program, rather than floating until the next tick. Returns the
+    /// refusal, if any.
+    fn resolve(&mut self, view: &View, key: Pubkey, target: &MarginAccount) -> Result<Option<ChainError>, ChainError> {
+        let Ok(market_index) = loss_market(target, &view.prices) else { return Ok(None) };
+        let Some(oracles) = Self::oracles(view, market_index) else { return Ok(None) };
+        let groups = self.groups(view, &[target], market_index);
+        let resolve = ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups);
+        match self.attempt("resolve_bankruptcy", vec![resolve])? {
+            None => {
+                self.metrics.bankruptcies_resolved += 1;
+                info!(target = %key, market = market_index, "bankruptcy resolved by the insurance fund");
+            }
+            Some(e) => {
+                if !e.is(ErrorCode::InsuranceCannotCover) {
+                    warn!(target = %key, error = %e, "resolve refused");
+                }
+                return Ok(Some(e));
+            }
+        }
+        if !self.config.modes.liquidator {
+            return Ok(None);
+        }
+        let largest =
+            target.active_positions().filter(|p| p.base_amount != 0).max_by_key(|p| p.base_amount.unsigned_abs());
+        let Some(position) = largest.copied() else { return Ok(None) };
+        let Some(call) = self.liquidate_call(view, key, target, position.market_index, u64::MAX) else {
+            return Ok(None);
+        };
+        self.metrics.liquidations_sent += 1;
+        match self.attempt("liquidate", vec![call])? {
+            None => {
+                self.metrics.liquidations_landed += 1;
+                info!(target = %key, market = position.market_index, "liquidated after resolution");
+            }
+            Some(e) => {
+                self.metrics.liquidations_failed += 1;
+                debug!(target = %key, error = %e, "liquidation after resolution refused");
+            }
+        }
+        Ok(None)
+    }
+
     fn waterfall(&mut self, view: &View) -> Result<(), ChainError> {
         let bankrupt: Vec<(Pubkey, MarginAccount)> =
             view.accounts.iter().filter(|(_, a)| a.has_flag(BANKRUPT)).copied().collect();
@@ -225,19 +283,9 @@ impl<C: Chain> Keeper<C> {
             let held = target.active_positions().any(|p| p.market_index == market_index && p.base_amount != 0);
             let Some(oracles) = Self::oracles(view, market_index) else { continue };
             let groups = self.groups(view, &[&target], market_index);
-            let resolve =
-                ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups.clone());
-            match self.attempt("resolve_bankruptcy", vec![resolve])? {
-                None => {
-                    self.metrics.bankruptcies_resolved += 1;
-                    info!(target = %key, market = market_index, "bankruptcy resolved by the insurance fund");
-                    continue;
-                }
-                Some(e) if !e.is(ErrorCode::InsuranceCannotCover) => {
-                    warn!(target = %key, error = %e, "resolve refused");
-                    continue;
-                }
-                Some(_) => {}
+            match self.resolve(view, key, &target)? {
+                Some(e) if e.is(ErrorCode::InsuranceCannotCover) => {}
+                _ => continue,
             }
             if held {
                 let candidates = self.rank_adl(view, &target, market_index);

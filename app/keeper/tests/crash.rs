@@ -121,3 +121,42 @@ fn a_competitor_getting_there_first_is_not_an_error() {
     assert_eq!(keeper.metrics.liquidations_landed, 1);
     keeper.chain.assert_conservation();
 }
+
+/// A gap takes a long below zero. In one tick the keeper marks it bankrupt, has the fund pay, and
+/// steps the liquidation: the position no longer rides the next move on the fund's money (with
+/// one action per tick it floated, paid for, until the tick after).
+#[test]
+fn a_gap_bankruptcy_is_marked_resolved_and_stepped_in_one_tick() {
+    let mut env = TestEnv::new(NativeBackend::new());
+    env.add_market("SOL-PERP", 100_000_000, default_risk());
+    let filler = env.new_trader(0);
+    let staker = env.new_trader(100_000 * USDC);
+    env.stake(&staker, 10_000 * USDC).unwrap();
+    let long = env.new_trader(100_000 * USDC);
+    let short = env.new_trader(1_000_000 * USDC);
+    let keeper_trader = env.new_trader(1_000_000 * USDC);
+    env.deposit(&long, 1_100 * USDC).unwrap();
+    env.deposit(&short, 20_000 * USDC).unwrap();
+    env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
+    env.trade(&filler, &long, &short, 0, BID, 100_000_000, 100 * BASE as u64).unwrap();
+    env.advance_slots(1);
+    // $100 -> $87 on 100 SOL: equity $1,100 - $1,300 = -$200.
+    env.set_price(0, 87_000_000);
+    let config = KeeperConfig {
+        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
+        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: false },
+        ..KeeperConfig::default()
+    };
+    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
+    let mut keeper = Keeper::new(env, config, signer);
+    let fund_before = keeper.chain.token_balance(pda::insurance_vault());
+    keeper.tick().unwrap();
+    let m = keeper.metrics;
+    assert_eq!((m.bankruptcies_resolved, m.liquidations_landed), (1, 1), "{m:?}");
+    let account = keeper.chain.margin_account(long.margin_account);
+    assert_eq!(account.flags & BANKRUPT, 0, "the fund paid the deficit in full");
+    let base = account.active_positions().map(|p| p.base_amount).sum::<i64>();
+    assert!(base < 100 * BASE, "the position was stepped in the same tick: {base}");
+    assert!(fund_before - keeper.chain.token_balance(pda::insurance_vault()) >= 200 * USDC, "the fund paid the gap");
+    keeper.chain.assert_conservation();
+}
