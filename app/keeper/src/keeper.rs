@@ -10,6 +10,7 @@ use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine::state::{order_side, MarginAccount};
+use margin_engine_sdk::accounts::decode;
 use margin_engine_sdk::analytics::liquidation_preview;
 use margin_engine_sdk::chain::{Chain, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill, MarketOracles};
@@ -264,6 +265,14 @@ impl<C: Chain> Keeper<C> {
         match self.attempt("liquidate", vec![call])? {
             None => {
                 self.metrics.liquidations_landed += 1;
+                // Sized by the program: whether it took the whole position shows on chain.
+                let after = self.chain.account(&key)?.and_then(|d| decode::<MarginAccount>(&d).ok());
+                let left = after.and_then(|a| {
+                    a.active_positions().find(|p| p.market_index == position.market_index).map(|p| p.base_amount)
+                });
+                if left.unwrap_or(0) == 0 {
+                    self.metrics.liquidations_full += 1;
+                }
                 info!(target = %key, market = position.market_index, "liquidated after resolution");
             }
             Some(e) => {

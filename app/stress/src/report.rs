@@ -22,11 +22,15 @@ pub struct Metric {
     pub read: fn(&Summary) -> f64,
 }
 
-pub const METRICS: [Metric; 18] = [
+pub const METRICS: [Metric; 22] = [
     Metric { name: "bad debt ($)", decimals: 0, read: |s| s.bad_debt },
     Metric { name: "  of which insurance-covered ($)", decimals: 0, read: |s| s.insurance_covered },
     Metric { name: "  of which ADL-absorbed ($)", decimals: 0, read: |s| s.adl_loss },
     Metric { name: "  of which socialised ($)", decimals: 0, read: |s| s.socialized_loss },
+    Metric { name: "  deficits reached: traders ($)", decimals: 0, read: |s| s.deficit_traders },
+    Metric { name: "  deficits reached: attackers ($)", decimals: 0, read: |s| s.deficit_attackers },
+    Metric { name: "  deficits reached: liquidators ($)", decimals: 0, read: |s| s.deficit_liquidators },
+    Metric { name: "  deficits reached: market makers ($)", decimals: 0, read: |s| s.deficit_market_makers },
     Metric { name: "accounts wiped out", decimals: 1, read: |s| s.accounts_wiped_out as f64 },
     Metric { name: "trader equity lost to liquidation ($)", decimals: 0, read: |s| s.trader_loss_to_liquidation },
     Metric { name: "insurance fund drawdown ($)", decimals: 0, read: |s| s.insurance_drawdown },

@@ -2,9 +2,11 @@
 //! liquidators and the attackers, replay the path with impact, check conservation after every
 //! step, summarise.
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
+use anchor_lang::prelude::Pubkey;
 use margin_engine::health::account_health;
 use margin_engine::math::breaker::MarketMode;
 use margin_engine::math::margin::HealthReport;
@@ -85,6 +87,13 @@ pub struct Summary {
     pub insurance_covered: f64,
     pub adl_loss: f64,
     pub socialized_loss: f64,
+    /// Where bad debt comes from: the largest negative equity each account reached at a step's
+    /// snapshot, summed by holder (USD). A deficit can shrink again before the waterfall reaches
+    /// it, so these bound the bad debt from above rather than split it.
+    pub deficit_traders: f64,
+    pub deficit_attackers: f64,
+    pub deficit_liquidators: f64,
+    pub deficit_market_makers: f64,
     /// Traders' equity lost when liquidated: fees (equity drop at an unchanged price) plus the
     /// impact on the price they were liquidated at (liquidated size × the oracle's distance from
     /// the exogenous price, when against them). USD.
@@ -344,6 +353,15 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
     let mut peak_multiplier = 1_000_000u32;
     let mut history: Vec<(i64, u64, Vec<f64>)> = vec![];
     let mut rng = SplitMix(cfg.seed ^ 0x5EED);
+    let holders: HashMap<Pubkey, Holder> = {
+        let w = shared.borrow();
+        let traders = agents.iter().map(|a| (a.trader.margin_account, Holder::Trader));
+        let attacking = attackers.iter().flat_map(|a| a.accounts.iter().map(|t| (t.margin_account, Holder::Attacker)));
+        let liquidating = liquidators.iter().map(|l| (l.trader.margin_account, Holder::Liquidator));
+        let making = w.liquidity_providers.iter().map(|t| (t.margin_account, Holder::MarketMaker));
+        traders.chain(attacking).chain(liquidating).chain(making).collect()
+    };
+    let mut largest_deficit: HashMap<Pubkey, f64> = HashMap::new();
     let steps = scenario.path.len() - 1;
     for i in 1..=steps {
         let seconds = scenario.path[i].0;
@@ -366,6 +384,12 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             h
         };
 
+        for (index, h) in health.iter().enumerate() {
+            if let Some(h) = h.filter(|h| h.equity() < 0) {
+                let deficit = largest_deficit.entry(view.accounts[index].0).or_default();
+                *deficit = deficit.max(-(h.equity() as f64) / 1e6);
+            }
+        }
         if i == 1 {
             let mut w = shared.borrow_mut();
             let markets: Vec<_> = (0..3).map(|m| w.market(m)).collect();
@@ -579,6 +603,14 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         summary.breaker_trips += m.breaker_trip_count;
     }
     summary.bad_debt = markets.iter().map(bad_debt_of).sum();
+    for (key, deficit) in &largest_deficit {
+        match holders.get(key) {
+            Some(Holder::Trader) => summary.deficit_traders += deficit,
+            Some(Holder::Attacker) => summary.deficit_attackers += deficit,
+            Some(Holder::Liquidator) => summary.deficit_liquidators += deficit,
+            Some(Holder::MarketMaker) | None => summary.deficit_market_makers += deficit,
+        }
+    }
     summary.trader_loss_to_liquidation = summary.liquidation_fees + summary.liquidation_impact_cost;
     summary.insurance_fund_end = fund(&mut w) as f64 / 1e6;
     summary.peak_multiplier = peak_multiplier as f64 / 1e6;
@@ -603,6 +635,15 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         wall_seconds: wall,
         samples,
     }
+}
+
+/// Who holds a margin account in a run.
+#[derive(Clone, Copy)]
+enum Holder {
+    Trader,
+    Attacker,
+    Liquidator,
+    MarketMaker,
 }
 
 fn bad_debt_of(m: &margin_engine::state::Market) -> f64 {
