@@ -187,8 +187,9 @@ impl<C: Chain> Keeper<C> {
                     None if plan.outcome == LiquidationOutcome::Bankrupt => {
                         // Marked bankrupt: the fund pays and the position is closed in this same
                         // tick, so it does not float on the fund's money until the next one.
-                        if self.config.modes.waterfall {
-                            self.resolve(view, key, &target)?;
+                        let loss = loss_market(&target, &view.prices);
+                        if let (true, Ok(market_index)) = (self.config.modes.waterfall, loss) {
+                            self.resolve(view, key, &target, market_index)?;
                         }
                         break;
                     }
@@ -231,12 +232,18 @@ impl<C: Chain> Keeper<C> {
         Some(ix::liquidate(self.signer.pubkey(), self.account, key, market_index, oracles, max_base, remaining))
     }
 
-    /// Asks the fund to pay a bankrupt account's deficit in its loss market. Paid in full (or
+    /// Asks the fund to pay a bankrupt account's deficit in `market_index`, its loss market
+    /// (`loss_market`: the waterfall acts only there). Paid in full (or
     /// prices recovered), the account is liquidatable again at once: its largest position gets a
     /// step now, sized by the program, rather than floating until the next tick. Returns the
     /// refusal, if any.
-    fn resolve(&mut self, view: &View, key: Pubkey, target: &MarginAccount) -> Result<Option<ChainError>, ChainError> {
-        let Ok(market_index) = loss_market(target, &view.prices) else { return Ok(None) };
+    fn resolve(
+        &mut self,
+        view: &View,
+        key: Pubkey,
+        target: &MarginAccount,
+        market_index: u16,
+    ) -> Result<Option<ChainError>, ChainError> {
         let Some(oracles) = Self::oracles(view, market_index) else { return Ok(None) };
         let groups = self.groups(view, &[target], market_index);
         let resolve = ix::resolve_bankruptcy(self.signer.pubkey(), self.account, key, market_index, oracles, groups);
@@ -289,13 +296,14 @@ impl<C: Chain> Keeper<C> {
         for (key, target) in bankrupt {
             // The market the program attributes the loss to: the waterfall acts only there.
             let Ok(market_index) = loss_market(&target, &view.prices) else { continue };
-            let held = target.active_positions().any(|p| p.market_index == market_index && p.base_amount != 0);
-            let Some(oracles) = Self::oracles(view, market_index) else { continue };
-            let groups = self.groups(view, &[&target], market_index);
-            match self.resolve(view, key, &target)? {
+            match self.resolve(view, key, &target, market_index)? {
                 Some(e) if e.is(ErrorCode::InsuranceCannotCover) => {}
                 _ => continue,
             }
+            // The fund cannot pay: ADL while the account holds the loss market, else socialise.
+            let held = target.active_positions().any(|p| p.market_index == market_index && p.base_amount != 0);
+            let Some(oracles) = Self::oracles(view, market_index) else { continue };
+            let groups = self.groups(view, &[&target], market_index);
             if held {
                 let candidates = self.rank_adl(view, &target, market_index);
                 if candidates.is_empty() {

@@ -32,13 +32,8 @@ fn the_keeper_unwinds_a_crash_without_help() {
     // The keeper: its own funded margin account, liquidator + waterfall + cranks.
     let keeper_trader = env.new_trader(1_000_000 * USDC);
     env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
-    let config = KeeperConfig {
-        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
-        modes: Modes { liquidator: true, waterfall: true, filler: true, cranks: true },
-        ..KeeperConfig::default()
-    };
-    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
-    let mut keeper = Keeper::new(env, config, signer);
+    let modes = Modes { liquidator: true, waterfall: true, filler: true, cranks: true };
+    let mut keeper = keeper_of(env, &keeper_trader, modes);
     keeper.ensure_account().unwrap();
     assert_eq!(keeper.account, keeper_trader.margin_account);
     let fund_before = keeper.chain.token_balance(pda::insurance_vault());
@@ -79,6 +74,17 @@ fn the_keeper_unwinds_a_crash_without_help() {
     assert!(m.profit > 0, "liquidating paid the keeper");
 }
 
+/// A keeper signing as `trader` on the test's one market, in `modes`.
+fn keeper_of(env: TestEnv<NativeBackend>, trader: &Trader, modes: Modes) -> Keeper<TestEnv<NativeBackend>> {
+    let config = KeeperConfig {
+        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
+        modes,
+        ..KeeperConfig::default()
+    };
+    let signer = Keypair::try_from(&trader.keypair.0[..]).unwrap();
+    Keeper::new(env, config, signer)
+}
+
 /// No long is bankrupt, flagged, or below maintenance at `price`.
 fn nothing_left(keeper: &mut Keeper<TestEnv<NativeBackend>>, longs: &[Trader], price: u64) -> bool {
     longs.iter().all(|t| {
@@ -106,12 +112,7 @@ fn a_competitor_getting_there_first_is_not_an_error() {
     env.set_price(0, 93_000_000);
     // A rival liquidates first in this slot; the keeper's tick sees the account throttled.
     env.liquidate(&rival, &target, 0, u64::MAX).unwrap();
-    let config = KeeperConfig {
-        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
-        ..KeeperConfig::default()
-    };
-    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
-    let mut keeper = Keeper::new(env, config, signer);
+    let mut keeper = keeper_of(env, &keeper_trader, KeeperConfig::default().modes);
     keeper.tick().unwrap();
     assert_eq!(keeper.metrics.liquidations_landed, 0, "nothing to do in the rival's slot");
     // Next slot the keeper takes its turn.
@@ -142,13 +143,8 @@ fn a_gap_bankruptcy_is_marked_resolved_and_stepped_in_one_tick() {
     env.advance_slots(1);
     // $100 -> $87 on 100 SOL: equity $1,100 - $1,300 = -$200.
     env.set_price(0, 87_000_000);
-    let config = KeeperConfig {
-        markets: vec![MarketOracle { index: 0, pyth: env.markets[0].pyth.to_string() }],
-        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: false },
-        ..KeeperConfig::default()
-    };
-    let signer = Keypair::try_from(&keeper_trader.keypair.0[..]).unwrap();
-    let mut keeper = Keeper::new(env, config, signer);
+    let modes = Modes { liquidator: true, waterfall: true, filler: false, cranks: false };
+    let mut keeper = keeper_of(env, &keeper_trader, modes);
     let fund_before = keeper.chain.token_balance(pda::insurance_vault());
     keeper.tick().unwrap();
     let m = keeper.metrics;

@@ -608,6 +608,8 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             Some(Holder::Trader) => summary.deficit_traders += deficit,
             Some(Holder::Attacker) => summary.deficit_attackers += deficit,
             Some(Holder::Liquidator) => summary.deficit_liquidators += deficit,
+            // The harness's other accounts (filler, fund staker) hold no positions: a deficit
+            // there would show with the market makers rather than vanish.
             Some(Holder::MarketMaker) | None => summary.deficit_market_makers += deficit,
         }
     }
