@@ -64,7 +64,8 @@ fn token_account_bytes(mint: &Pubkey, owner: &Pubkey, amount: u64) -> Vec<u8> {
 #[test]
 #[ignore = "needs solana-test-validator 4.2.2: run by tests/localnet/agave-check.sh"]
 fn the_program_runs_on_solana_test_validator() {
-    let validator = std::env::var("AGAVE_TEST_VALIDATOR").expect("AGAVE_TEST_VALIDATOR=<path to solana-test-validator>");
+    let validator =
+        std::env::var("AGAVE_TEST_VALIDATOR").expect("AGAVE_TEST_VALIDATOR=<path to solana-test-validator>");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let so = root.join("target/deploy/margin_engine.so");
     let dir = std::env::temp_dir().join(format!("agave-check-{}", std::process::id()));
@@ -74,17 +75,32 @@ fn the_program_runs_on_solana_test_validator() {
     let traders = [Keypair::new(), Keypair::new()];
     let mint = Pubkey::new_unique();
     let pyth = Pubkey::new_unique();
-    let feed: [u8; 32] = (0..32).map(|i| u8::from_str_radix(&SOL_FEED[2 * i..2 * i + 2], 16).unwrap()).collect::<Vec<_>>().try_into().unwrap();
+    let feed: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&SOL_FEED[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let wallets: Vec<Pubkey> = traders.iter().map(|_| Pubkey::new_unique()).collect();
     let mut accounts = vec![
         write_account(&dir, &payer.pubkey(), 1_000 * 1_000_000_000, "11111111111111111111111111111111", &[]),
         write_account(&dir, &mint, 10_000_000, TOKEN_PROGRAM, &mint_bytes(6)),
-        write_account(&dir, &pyth, 10_000_000, &pyth_solana_receiver_sdk::ID.to_string(),
-            &pyth_update_bytes(feed, 100_000_000, 0, 0, now, VerificationLevel::Full)),
+        write_account(
+            &dir,
+            &pyth,
+            10_000_000,
+            &pyth_solana_receiver_sdk::ID.to_string(),
+            &pyth_update_bytes(feed, 100_000_000, 0, 0, now, VerificationLevel::Full),
+        ),
     ];
     for (t, w) in traders.iter().zip(&wallets) {
-        accounts.push(write_account(&dir, w, 10_000_000, TOKEN_PROGRAM, &token_account_bytes(&mint, &t.pubkey(), 10_000 * USDC)));
+        accounts.push(write_account(
+            &dir,
+            w,
+            10_000_000,
+            TOKEN_PROGRAM,
+            &token_account_bytes(&mint, &t.pubkey(), 10_000 * USDC),
+        ));
     }
 
     let port = 18_899u16;
@@ -92,7 +108,12 @@ fn the_program_runs_on_solana_test_validator() {
     cmd.args(["--ledger", dir.join("ledger").to_str().unwrap(), "--reset", "--quiet", "--bind-address", "127.0.0.1"])
         .args(["--rpc-port", &port.to_string(), "--faucet-port", "19_900".replace('_', "").as_str()])
         // Upgradeable, with the payer as upgrade authority: only it may initialise the exchange.
-        .args(["--upgradeable-program", &margin_engine::ID.to_string(), so.to_str().unwrap(), &payer.pubkey().to_string()])
+        .args([
+            "--upgradeable-program",
+            &margin_engine::ID.to_string(),
+            so.to_str().unwrap(),
+            &payer.pubkey().to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (key, file) in &accounts {
@@ -126,7 +147,8 @@ fn the_program_runs_on_solana_test_validator() {
 
     // The example config with this mint, the payer as governance, and staleness limits at their
     // maximum (the preloaded price is never republished here).
-    let text = std::fs::read_to_string(root.join("migrations/exchange.example.toml")).unwrap()
+    let text = std::fs::read_to_string(root.join("migrations/exchange.example.toml"))
+        .unwrap()
         .replace("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", &mint.to_string())
         .replace("max_staleness_slots_margin = 120", "max_staleness_slots_margin = 1500")
         .replace("max_staleness_slots_trading = 25", "max_staleness_slots_trading = 1500")
@@ -148,17 +170,22 @@ fn the_program_runs_on_solana_test_validator() {
         chain.send(&[ix::deposit(t.pubkey(), *m, *w, 1_000 * USDC)], &[t]).unwrap();
     }
     let order = |side, post_only| PlaceOrderArgs {
-        market_index: 0,
-        side,
-        price: 100_000_000,
-        base_amount: 1_000_000_000,
-        reduce_only: false,
         post_only,
-        expiry_slot: 0,
         client_order_id: 1,
+        ..margin_engine_sdk::orders::limit(0, side, 100_000_000, 1_000_000_000)
     };
-    chain.send(&[ix::place_order(traders[1].pubkey(), margin[1], oracles, order(order_side::ASK, true), vec![])], &[&traders[1]]).unwrap();
-    chain.send(&[ix::place_order(traders[0].pubkey(), margin[0], oracles, order(order_side::BID, false), vec![])], &[&traders[0]]).unwrap();
+    chain
+        .send(
+            &[ix::place_order(traders[1].pubkey(), margin[1], oracles, order(order_side::ASK, true), vec![])],
+            &[&traders[1]],
+        )
+        .unwrap();
+    chain
+        .send(
+            &[ix::place_order(traders[0].pubkey(), margin[0], oracles, order(order_side::BID, false), vec![])],
+            &[&traders[0]],
+        )
+        .unwrap();
     let decode = |chain: &mut RpcChain, key: &Pubkey| {
         margin_engine_sdk::accounts::margin_account(&chain.account(key).unwrap().unwrap()).unwrap()
     };
@@ -179,7 +206,9 @@ fn the_program_runs_on_solana_test_validator() {
 
     // A withdrawal with the health check over the held market.
     let health = ix::health_accounts(&buyer, |_| oracles);
-    chain.send(&[ix::withdraw(traders[0].pubkey(), margin[0], wallets[0], 100 * USDC, health)], &[&traders[0]]).expect("withdraw");
+    chain
+        .send(&[ix::withdraw(traders[0].pubkey(), margin[0], wallets[0], 100 * USDC, health)], &[&traders[0]])
+        .expect("withdraw");
     assert_eq!(decode(&mut chain, &margin[0]).collateral, buyer.collateral - 100 * USDC as i64);
     println!("on solana-test-validator: bootstrap, 3 accounts, 2 deposits, 2 orders, 1 fill, 1 health-checked withdrawal: ok in {:.1} s", started.elapsed().as_secs_f64());
 }

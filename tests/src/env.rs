@@ -120,6 +120,11 @@ pub struct OrderOpts {
     pub post_only: bool,
     pub expiry_slot: u64,
     pub client_order_id: u64,
+    /// `order_kind` (default LIMIT), `order_trigger` (default NONE) and their prices.
+    pub kind: u8,
+    pub trigger: u8,
+    pub trigger_price: u64,
+    pub peg_offset: i64,
 }
 
 pub const BID: u8 = margin_engine::state::order_side::BID;
@@ -573,6 +578,10 @@ impl<B: Backend> TestEnv<B> {
             post_only: opts.post_only,
             expiry_slot: opts.expiry_slot,
             client_order_id: opts.client_order_id,
+            kind: opts.kind,
+            trigger: opts.trigger,
+            trigger_price: opts.trigger_price,
+            peg_offset: opts.peg_offset,
         };
         let ix = ix::place_order(key(signer), trader.margin_account, self.oracles_of(market), args, remaining);
         self.send(ix, &[signer])?;
@@ -590,6 +599,50 @@ impl<B: Backend> TestEnv<B> {
     ) -> Result<u64, TxError> {
         let signer = trader.keypair.clone();
         self.place_order_as(trader, &signer, market, side, price, base_amount, opts)
+    }
+
+    /// `place_and_take` by the trader against `makers` (one margin account per
+    /// `args.maker_order_ids` entry), market groups of every account involved included.
+    pub fn place_and_take(
+        &mut self,
+        trader: &Trader,
+        args: margin_engine::instructions::PlaceAndTakeArgs,
+        makers: &[Pubkey],
+    ) -> Result<TxOutcome, TxError> {
+        let ix = self.place_and_take_instruction(trader, args, makers);
+        self.send(ix, &[&trader.keypair])
+    }
+
+    pub fn place_and_take_instruction(
+        &mut self,
+        trader: &Trader,
+        args: margin_engine::instructions::PlaceAndTakeArgs,
+        makers: &[Pubkey],
+    ) -> Instruction {
+        let mut accounts = vec![self.margin_account(trader.margin_account)];
+        for m in makers {
+            accounts.push(self.margin_account(*m));
+        }
+        let refs: Vec<&MarginAccount> = accounts.iter().collect();
+        let market = args.order.market_index;
+        let groups = ix::market_groups(&refs, Some(market), self.oracles());
+        ix::place_and_take(trader.owner, trader.margin_account, self.oracles_of(market), args, makers, groups)
+    }
+
+    /// `trigger_order` by `keeper` (fee to its margin account) on `target`'s order.
+    pub fn trigger_order(&mut self, keeper: &Trader, target: &Trader, order_id: u64) -> Result<TxOutcome, TxError> {
+        let account = self.margin_account(target.margin_account);
+        let market =
+            account.orders.iter().find(|o| !o.is_empty() && o.order_id == order_id).map_or(0, |o| o.market_index);
+        let ix = ix::trigger_order(
+            keeper.owner,
+            keeper.margin_account,
+            target.margin_account,
+            market,
+            self.oracles_of(market),
+            order_id,
+        );
+        self.send(ix, &[&keeper.keypair])
     }
 
     pub fn fill(&mut self, filler: &Trader, fill: ix::Fill) -> Result<TxOutcome, TxError> {

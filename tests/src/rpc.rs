@@ -9,11 +9,11 @@ use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
 use serde_json::{json, Value};
+use solana_commitment_config::CommitmentConfig;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
-use solana_commitment_config::CommitmentConfig;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -42,7 +42,8 @@ impl Localnet {
         let bin = std::env::var_os("LOCALNET_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo_root().join("target/sbf-suite/debug/localnet"));
-        let so_dir = std::env::var_os("SBF_OUT_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/deploy"));
+        let so_dir =
+            std::env::var_os("SBF_OUT_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/deploy"));
         let so = so_dir.join("margin_engine.so");
         assert!(bin.is_file(), "{} missing: run tests/localnet/build.sh", bin.display());
         assert!(so.is_file(), "{} missing: run programs/sbf/build.sh", so.display());
@@ -127,9 +128,7 @@ impl RpcBackend {
     }
 
     fn admin(&self, method: &'static str, params: Value) {
-        self.client
-            .send::<Value>(RpcRequest::Custom { method }, params)
-            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        self.client.send::<Value>(RpcRequest::Custom { method }, params).unwrap_or_else(|e| panic!("{method}: {e}"));
     }
 
     /// Logs and compute units of a landed transaction, from `getTransaction`.
@@ -162,18 +161,23 @@ fn map_error(err: solana_rpc_client_api::client_error::Error) -> TxError {
     match err.kind() {
         ErrorKind::TransactionError(e) => custom(e).unwrap_or_else(|| TxError::Other(e.to_string())),
         ErrorKind::RpcError(RpcError::RpcResponseError {
-            data: RpcResponseErrorData::SendTransactionPreflightFailure(sim), message, ..
-        }) => sim
-            .err
-            .as_ref()
-            .and_then(|e| custom(&e.clone().into()))
-            .unwrap_or_else(|| TxError::Other(message.clone())),
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+            message,
+            ..
+        }) => {
+            sim.err.as_ref().and_then(|e| custom(&e.clone().into())).unwrap_or_else(|| TxError::Other(message.clone()))
+        }
         _ => TxError::Other(err.to_string()),
     }
 }
 
 impl Backend for RpcBackend {
-    fn send(&mut self, ixs: &[RawInstruction], payer: &RawKeypair, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
+    fn send(
+        &mut self,
+        ixs: &[RawInstruction],
+        payer: &RawKeypair,
+        signers: &[&RawKeypair],
+    ) -> Result<TxOutcome, TxError> {
         let payer_kp = keypair(payer);
         let mut kps = vec![keypair(payer)];
         kps.extend(signers.iter().map(|s| keypair(s)));
@@ -194,7 +198,12 @@ impl Backend for RpcBackend {
             .client
             .get_account_with_commitment(&Pubkey::new_from_array(*key), CommitmentConfig::confirmed())
             .expect("getAccountInfo");
-        response.value.map(|a| RawAccount { lamports: a.lamports, data: a.data, owner: a.owner.to_bytes(), executable: a.executable })
+        response.value.map(|a| RawAccount {
+            lamports: a.lamports,
+            data: a.data,
+            owner: a.owner.to_bytes(),
+            executable: a.executable,
+        })
     }
 
     fn set_account(&mut self, key: &Key, account: RawAccount) {

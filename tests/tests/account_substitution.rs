@@ -155,14 +155,9 @@ fn every_account_of_every_instruction_substituted_or_unsigned_is_refused() {
     let remaining = w.env.health_accounts(a.margin_account);
     w.check("withdraw", ix::withdraw(a.owner, a.margin_account, a.token_account, USDC, remaining), &[&a.keypair]);
     let order = |side, expiry_slot| margin_engine::instructions::PlaceOrderArgs {
-        market_index: 0,
-        side,
-        price: P100,
-        base_amount: BASE as u64,
-        reduce_only: false,
-        post_only: false,
         expiry_slot,
         client_order_id: 7,
+        ..margin_engine_sdk::orders::limit(0, side, P100, BASE as u64)
     };
     let oracles = w.env.oracles_of(0);
     w.check("place_order", ix::place_order(a.owner, a.margin_account, oracles, order(BID, 0), vec![]), &[&a.keypair]);
@@ -183,6 +178,30 @@ fn every_account_of_every_instruction_substituted_or_unsigned_is_refused() {
         ix::fill_orders(filler.owner, filler.margin_account, oracles, fill, vec![]),
         &[&filler.keypair],
     );
+    // The taker's own cross against one maker (the maker account among the remaining accounts is
+    // substituted too), and a keeper firing a stop.
+    let ask = w.env.place_order(&b, 0, ASK, P100, BASE as u64, OrderOpts::default()).unwrap();
+    let take = margin_engine::instructions::PlaceAndTakeArgs {
+        order: margin_engine_sdk::orders::limit(0, BID, P100, BASE as u64),
+        time_in_force: margin_engine::instructions::time_in_force::IMMEDIATE_OR_CANCEL,
+        post_only_slide: false,
+        maker_order_ids: vec![ask],
+    };
+    let call = w.env.place_and_take_instruction(&a, take, &[b.margin_account]);
+    w.check("place_and_take", call, &[&a.keypair]);
+    let stop = margin_engine_sdk::orders::stop_market(0, BID, 101_000_000, 103_000_000, BASE as u64);
+    let opts = OrderOpts {
+        reduce_only: true,
+        kind: stop.kind,
+        trigger: stop.trigger,
+        trigger_price: stop.trigger_price,
+        ..OrderOpts::default()
+    };
+    let stop_id = w.env.place_order(&b, 0, BID, stop.price, stop.base_amount, opts).unwrap();
+    w.env.set_price(0, 101_000_000);
+    let fire = ix::trigger_order(keeper.owner, keeper.margin_account, b.margin_account, 0, oracles, stop_id);
+    w.check("trigger_order", fire, &[&keeper.keypair]);
+    w.env.set_price(0, P100 as i64);
     w.env.place_order(&a, 0, BID, P100, BASE as u64, OrderOpts::default()).unwrap();
     w.check("cancel_all_orders", ix::cancel_all_orders(a.owner, a.margin_account, None), &[&a.keypair]);
     let slot = w.env.slot();

@@ -133,16 +133,7 @@ fn replayed_older_update_in_a_second_account_is_refused_by_every_instruction_tha
     let withdraw = ix::withdraw(c.owner, c.margin_account, c.token_account, USDC, remaining.clone());
     refused(&mut w.env, vec![withdraw], &[&c.keypair], ErrorCode::OracleReplayed);
     // Orders and fills.
-    let args = margin_engine::instructions::PlaceOrderArgs {
-        market_index: 0,
-        side: ASK,
-        price: 70_000_000,
-        base_amount: BASE as u64,
-        reduce_only: false,
-        post_only: false,
-        expiry_slot: 0,
-        client_order_id: 0,
-    };
+    let args = margin_engine_sdk::orders::limit(0, ASK, 70_000_000, BASE as u64);
     let place = ix::place_order(c.owner, c.margin_account, stale, args, vec![]);
     refused(&mut w.env, vec![place], &[&c.keypair], ErrorCode::OracleReplayed);
     let ask = w.env.place_order(&c, 0, ASK, P100, BASE as u64, OrderOpts::default()).unwrap();
@@ -464,16 +455,7 @@ fn every_gated_instruction_is_refused_while_its_gate_is_closed() {
         max_base_amount: u64::MAX,
     };
     let stranger = new_keypair();
-    let args = margin_engine::instructions::PlaceOrderArgs {
-        market_index: 0,
-        side: BID,
-        price: P100,
-        base_amount: BASE as u64,
-        reduce_only: false,
-        post_only: false,
-        expiry_slot: 0,
-        client_order_id: 0,
-    };
+    let args = margin_engine_sdk::orders::limit(0, BID, P100, BASE as u64);
     let dest = staker.token_account;
     let mut walked = vec![];
     for &(name, gate) in gates::TABLE.iter().filter(|(_, g)| *g != 0) {
@@ -502,6 +484,29 @@ fn every_gated_instruction_is_refused_while_its_gate_is_closed() {
             "fill_orders" => (
                 ix::fill_orders(filler.owner, filler.margin_account, env.oracles_of(0), fill, vec![]),
                 Some(filler.keypair.clone()),
+            ),
+            "place_and_take" => {
+                let take = margin_engine::instructions::PlaceAndTakeArgs {
+                    order: args,
+                    time_in_force: 1,
+                    post_only_slide: false,
+                    maker_order_ids: vec![ask],
+                };
+                (
+                    env.place_and_take_instruction(&target, take, &[counterparty.margin_account]),
+                    Some(target.keypair.clone()),
+                )
+            }
+            "trigger_order" => (
+                ix::trigger_order(
+                    keeper.owner,
+                    keeper.margin_account,
+                    target.margin_account,
+                    0,
+                    env.oracles_of(0),
+                    bid,
+                ),
+                Some(keeper.keypair.clone()),
             ),
             "update_funding" => (ix::update_funding(0, env.oracles_of(0)), None),
             "liquidate" => (

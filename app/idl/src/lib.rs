@@ -22,11 +22,7 @@ pub fn build_idl_json() -> Result<String, String> {
         .program_path(root.join("programs/margin-engine"))
         // A target dir of its own: the idl-build feature and `-A warnings` rebuild everything, and
         // the outer `cargo test` holds the lock on the workspace's.
-        .cargo_args(vec![
-            "--locked".into(),
-            "--target-dir".into(),
-            root.join("target/idl-build").display().to_string(),
-        ])
+        .cargo_args(vec!["--locked".into(), "--target-dir".into(), root.join("target/idl-build").display().to_string()])
         .build()
         .map_err(|e| e.to_string())?;
     let mut json = serde_json::to_string_pretty(&idl).map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use margin_engine::instructions::{ExchangeConfig, PlaceOrderArgs};
+use margin_engine::instructions::{ExchangeConfig, PlaceAndTakeArgs, PlaceOrderArgs};
 use margin_engine::state::{MarginAccount, OracleConfig, RiskParams};
 use margin_engine::{accounts as acc, instruction as data, ID};
 
@@ -192,6 +192,60 @@ pub fn fill_orders(
             max_base_amount: fill.max_base_amount,
         },
         remaining,
+    )
+}
+
+/// `makers`: the maker margin accounts, one per `args.maker_order_ids` entry, best price first;
+/// `groups`: market groups of every other market the taker or any maker holds.
+pub fn place_and_take(
+    authority: Pubkey,
+    margin_account: Pubkey,
+    oracles: MarketOracles,
+    args: PlaceAndTakeArgs,
+    makers: &[Pubkey],
+    groups: Vec<AccountMeta>,
+) -> Instruction {
+    let mut remaining: Vec<AccountMeta> = makers.iter().map(|m| AccountMeta::new(*m, false)).collect();
+    remaining.extend(groups);
+    build(
+        acc::PlaceAndTake {
+            authority,
+            exchange: pda::exchange(),
+            margin_account,
+            market: pda::market(args.order.market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+            collateral_vault: pda::collateral_vault(),
+            insurance_vault: pda::insurance_vault(),
+            token_program: spl_token::ID,
+        },
+        data::PlaceAndTake { args },
+        remaining,
+    )
+}
+
+/// Fires `order_id` of `margin_account` (a trigger order whose condition the oracle meets); the
+/// keeper's fee goes to `keeper_account`.
+pub fn trigger_order(
+    keeper: Pubkey,
+    keeper_account: Pubkey,
+    margin_account: Pubkey,
+    market_index: u16,
+    oracles: MarketOracles,
+    order_id: u64,
+) -> Instruction {
+    build(
+        acc::TriggerOrder {
+            keeper,
+            keeper_account,
+            exchange: pda::exchange(),
+            margin_account,
+            market: pda::market(market_index),
+            oracle: oracles.pyth,
+            fallback_oracle: oracles.switchboard,
+        },
+        data::TriggerOrder { order_id },
+        vec![],
     )
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod chain;
 pub mod instructions;
+pub mod orders;
 pub mod pda;
 #[cfg(feature = "rpc")]
 pub mod rpc;

@@ -12,6 +12,7 @@ use margin_engine::state::{MarginAccount, Market};
 use margin_engine_sdk::accounts::decode;
 use margin_engine_sdk::chain::{Chain, ChainClock, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill};
+use margin_engine_sdk::orders;
 use margin_engine_sdk::pda;
 use margin_engine_tests::native::NativeBackend;
 use margin_engine_tests::*;
@@ -219,16 +220,8 @@ impl World {
         let t = self.margin_account(&taker.margin_account).expect("taker account");
         let mk = self.margin_account(&maker.margin_account).expect("maker account");
         let oracles = self.env.oracles_of(market);
-        let order = |side: u8, reduce_only: bool| PlaceOrderArgs {
-            market_index: market,
-            side,
-            price,
-            base_amount: base,
-            reduce_only,
-            post_only: false,
-            expiry_slot: 0,
-            client_order_id: 0,
-        };
+        let order =
+            |side: u8, reduce_only: bool| PlaceOrderArgs { reduce_only, ..orders::limit(market, side, price, base) };
         let (taker_side, maker_side) = if taker_buys { (BID, ASK) } else { (ASK, BID) };
         let maker_groups = ix::market_groups(&[&mk], Some(market), self.env.oracles());
         let taker_groups = ix::market_groups(&[&t], Some(market), self.env.oracles());

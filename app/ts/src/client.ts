@@ -34,7 +34,7 @@ import {
   RiskParams,
 } from "./accounts";
 import { MarketSnapshotInput, accountHealth } from "./health";
-import { OrderSide, PROGRAM_ID } from "./constants";
+import { ORDER_KIND, ORDER_TRIGGER, OrderSide, PROGRAM_ID } from "./constants";
 import { translate } from "./errors";
 import { DecodedEvent, parseEvents, transactionLogs } from "./events";
 import { IDL, IDL_JSON, MarginEngine } from "./idl/margin_engine";
@@ -70,6 +70,24 @@ export interface PlaceOrderParams {
   /** Last slot the order may fill at; 0 = good till cancelled. */
   expirySlot?: Numeric;
   clientOrderId?: Numeric;
+  /** `ORDER_KIND`: LIMIT (default), MARKET (`price` = worst price; takes only), ORACLE_PEG. */
+  kind?: number;
+  /** `ORDER_TRIGGER`: NONE (default), ABOVE or BELOW `triggerPrice` (stop-loss / take-profit). */
+  trigger?: number;
+  triggerPrice?: Numeric;
+  /** ORACLE_PEG: added to the oracle at fill time (`price`, if not 0, caps it). */
+  pegOffset?: Numeric;
+}
+
+/** A taker order crossed at once against resting makers (`placeAndTake`). */
+export interface TakeParams {
+  order: PlaceOrderParams;
+  /** `TIME_IN_FORCE`: GOOD_TILL_CANCEL (the rest rests), IMMEDIATE_OR_CANCEL, FILL_OR_KILL. */
+  timeInForce: number;
+  /** Post-only orders: reprice one tick inside the best crossing maker instead of failing. */
+  postOnlySlide?: boolean;
+  /** Best price first, at most `MAX_TAKE_MAKERS`. */
+  makers: { marginAccount: PublicKey; orderId: Numeric }[];
 }
 
 export interface FillParams {
@@ -104,6 +122,24 @@ export const ACCOUNT_DISCRIMINATORS = {
   marginAccount: Buffer.from(discriminatorOf("MarginAccount")),
   insuranceStake: Buffer.from(discriminatorOf("InsuranceStake")),
 } as const;
+
+/** The program's `PlaceOrderArgs` from `PlaceOrderParams` (defaults: a plain limit order). */
+function orderArgs(o: PlaceOrderParams) {
+  return {
+    marketIndex: o.marketIndex,
+    side: o.side,
+    price: bn(o.price),
+    baseAmount: bn(o.baseAmount),
+    reduceOnly: o.reduceOnly ?? false,
+    postOnly: o.postOnly ?? false,
+    expirySlot: bn(o.expirySlot ?? 0),
+    clientOrderId: bn(o.clientOrderId ?? 0),
+    kind: o.kind ?? ORDER_KIND.LIMIT,
+    trigger: o.trigger ?? ORDER_TRIGGER.NONE,
+    triggerPrice: bn(o.triggerPrice ?? 0),
+    pegOffset: bn(o.pegOffset ?? 0),
+  };
+}
 
 export class MarginEngineClient {
   readonly program: Program<MarginEngine>;
@@ -384,16 +420,7 @@ export class MarginEngineClient {
   }): Promise<TransactionInstruction> {
     const o = this.oraclesOf(p.order.marketIndex);
     return this.program.methods
-      .placeOrder({
-        marketIndex: p.order.marketIndex,
-        side: p.order.side,
-        price: bn(p.order.price),
-        baseAmount: bn(p.order.baseAmount),
-        reduceOnly: p.order.reduceOnly ?? false,
-        postOnly: p.order.postOnly ?? false,
-        expirySlot: bn(p.order.expirySlot ?? 0),
-        clientOrderId: bn(p.order.clientOrderId ?? 0),
-      })
+      .placeOrder(orderArgs(p.order))
       .accountsStrict({
         authority: p.authority,
         exchange: this.exchangeAddress(),
@@ -403,6 +430,64 @@ export class MarginEngineClient {
         fallbackOracle: o.switchboard ?? null,
       })
       .remainingAccounts(p.remaining)
+      .instruction();
+  }
+
+  /** `groups`: market groups of every other market the taker or any maker holds. */
+  placeAndTakeIx(p: {
+    authority: PublicKey;
+    marginAccount: PublicKey;
+    take: TakeParams;
+    groups: AccountMeta[];
+  }): Promise<TransactionInstruction> {
+    const o = this.oraclesOf(p.take.order.marketIndex);
+    const makers: AccountMeta[] = p.take.makers.map((m) => ({
+      pubkey: m.marginAccount,
+      isSigner: false,
+      isWritable: true,
+    }));
+    return this.program.methods
+      .placeAndTake({
+        order: orderArgs(p.take.order),
+        timeInForce: p.take.timeInForce,
+        postOnlySlide: p.take.postOnlySlide ?? false,
+        makerOrderIds: p.take.makers.map((m) => bn(m.orderId)),
+      })
+      .accountsStrict({
+        authority: p.authority,
+        exchange: this.exchangeAddress(),
+        marginAccount: p.marginAccount,
+        market: this.marketAddress(p.take.order.marketIndex),
+        oracle: o.pyth,
+        fallbackOracle: o.switchboard ?? null,
+        collateralVault: this.collateralVault(),
+        insuranceVault: this.insuranceVault(),
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts([...makers, ...p.groups])
+      .instruction();
+  }
+
+  /** Fires a trigger order whose condition the oracle meets; the fee goes to `keeperAccount`. */
+  triggerOrderIx(p: {
+    keeper: PublicKey;
+    keeperAccount: PublicKey;
+    marginAccount: PublicKey;
+    marketIndex: number;
+    orderId: Numeric;
+  }): Promise<TransactionInstruction> {
+    const o = this.oraclesOf(p.marketIndex);
+    return this.program.methods
+      .triggerOrder(bn(p.orderId))
+      .accountsStrict({
+        keeper: p.keeper,
+        keeperAccount: p.keeperAccount,
+        exchange: this.exchangeAddress(),
+        marginAccount: p.marginAccount,
+        market: this.marketAddress(p.marketIndex),
+        oracle: o.pyth,
+        fallbackOracle: o.switchboard ?? null,
+      })
       .instruction();
   }
 
@@ -845,6 +930,36 @@ export class MarginEngineClient {
     });
     const res = await this.send([ix], [p.authority]);
     return { ...res, orderId: big(account.nextOrderId) };
+  }
+
+  /** Places `take.order` and crosses it against `take.makers` in one transaction. */
+  async placeAndTake(p: {
+    authority: Signer;
+    marginAccount: PublicKey;
+    take: TakeParams;
+  }): Promise<SendResult & { orderId: bigint; events: DecodedEvent[] }> {
+    const accounts = await Promise.all(
+      [p.marginAccount, ...p.take.makers.map((m) => m.marginAccount)].map((k) => this.fetchMarginAccount(k)),
+    );
+    const ix = await this.placeAndTakeIx({
+      authority: p.authority.publicKey,
+      marginAccount: p.marginAccount,
+      take: p.take,
+      groups: this.marketGroups(accounts, p.take.order.marketIndex),
+    });
+    const res = await this.sendWithEvents([ix], [p.authority]);
+    return { ...res, orderId: big(accounts[0].nextOrderId) };
+  }
+
+  async triggerOrder(p: {
+    keeper: Signer;
+    keeperAccount: PublicKey;
+    marginAccount: PublicKey;
+    marketIndex: number;
+    orderId: Numeric;
+  }): Promise<SendResult & { events: DecodedEvent[] }> {
+    const ix = await this.triggerOrderIx({ ...p, keeper: p.keeper.publicKey });
+    return this.sendWithEvents([ix], [p.keeper]);
   }
 
   async cancelOrder(p: { authority: Signer; marginAccount: PublicKey; orderId: Numeric }): Promise<SendResult> {

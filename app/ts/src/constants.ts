@@ -108,6 +108,8 @@ export const INSTRUCTION_GATES: Readonly<Record<string, number>> = Object.freeze
   cancel_all_orders: 0,
   prune_expired_orders: 0,
   fill_orders: PausedOperations.Trading,
+  place_and_take: PausedOperations.Trading,
+  trigger_order: PausedOperations.Trading,
   update_funding: PausedOperations.Funding,
   liquidate: PausedOperations.Liquidation,
   resolve_bankruptcy: PausedOperations.Liquidation,
@@ -132,3 +134,13 @@ export const INSTRUCTION_GATES: Readonly<Record<string, number>> = Object.freeze
 
 /** `math::volatility` regimes, stored in `Market.regime`. */
 export const Regime = { Calm: 0, Stressed: 1 } as const;
+
+/** `state::order_kind`. */
+export const ORDER_KIND = { LIMIT: 0, MARKET: 1, ORACLE_PEG: 2 } as const;
+/** `state::order_trigger`. */
+export const ORDER_TRIGGER = { NONE: 0, ABOVE: 1, BELOW: 2 } as const;
+/** `instructions::place_and_take::time_in_force`. */
+export const TIME_IN_FORCE = { GOOD_TILL_CANCEL: 0, IMMEDIATE_OR_CANCEL: 1, FILL_OR_KILL: 2 } as const;
+export const MAX_TAKE_MAKERS = 4;
+export const MARKET_ORDER_MAX_SLOTS = 150n;
+export const TRIGGER_KEEPER_FEE = 10_000n;

@@ -99,3 +99,13 @@ mod tests {
         assert_eq!(EXCHANGE_ADDRESS, pda);
     }
 }
+
+// ---- order types ----
+/// Most makers one `place_and_take` crosses (each is a loaded, writable account).
+pub const MAX_TAKE_MAKERS: usize = 4;
+/// A market order that rests (placed with `place_order`, or a stop-market once fired) expires this
+/// many slots later (about a minute): a taker-only order at its worst price must not linger.
+pub const MARKET_ORDER_MAX_SLOTS: u64 = 150;
+/// What `trigger_order` pays its keeper from the order's account (0.01 of the 6-decimal quote),
+/// never more than the account's positive collateral.
+pub const TRIGGER_KEEPER_FEE: u64 = 10_000;

@@ -198,4 +198,36 @@ pub enum ErrorCode {
     WrongProgramData,
     #[msg("The guardian may only pause operations that add risk or move money out")]
     GuardianCannotPause,
+    #[msg("Trigger order has not fired: it cannot fill yet")]
+    OrderNotTriggered,
+    #[msg("Market orders only take; they cannot rest as the maker of a fill")]
+    MarketOrderCannotMake,
+    #[msg("Unknown order kind or trigger, or a combination the program does not offer")]
+    InvalidOrderKind,
+    #[msg("Trigger price is on the wrong side of the oracle: the order would fire at once")]
+    TriggerWrongSide,
+    #[msg("Trigger condition has not been met at the oracle price")]
+    TriggerConditionNotMet,
+    #[msg("Order is not an unfired trigger order")]
+    NotATriggerOrder,
+    #[msg("Peg offset is beyond the market's fill band, not a tick multiple, or on an unpegged order")]
+    PegOffsetOutOfBounds,
+    #[msg("Unknown time in force, or one that does not go with this order")]
+    InvalidTimeInForce,
+    #[msg("Fill-or-kill order could not be filled in full")]
+    FillOrKillNotFilled,
+    #[msg("No maker within the market order's worst price")]
+    SlippageLimitExceeded,
+    #[msg("Post-only order would cross a resting order")]
+    PostOnlyWouldCross,
+    #[msg("Too many makers for one place_and_take, or fewer maker accounts than order ids")]
+    TooManyMakers,
+    #[msg("Maker account must be writable")]
+    MakerNotWritable,
+    #[msg("The same maker account is passed twice")]
+    DuplicateMaker,
+    #[msg("Keeper account must be the signer's own, and not the order's account")]
+    WrongKeeperAccount,
+    #[msg("Makers must be passed best price first")]
+    MakersOutOfPriceOrder,
 }

@@ -42,6 +42,18 @@ pub struct OrderPlaced {
     pub base_amount: u64,
 }
 
+/// A trigger order's condition was met: it is now live (or, reduce-only with nothing left to
+/// reduce, cancelled).
+#[event]
+pub struct OrderTriggered {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub market_index: u16,
+    pub oracle_price: u64,
+    pub keeper_fee: u64,
+    pub cancelled: bool,
+}
+
 #[event]
 pub struct OrdersCancelled {
     pub margin_account: Pubkey,

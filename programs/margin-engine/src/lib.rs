@@ -83,6 +83,14 @@ pub mod margin_engine {
         instructions::fill_orders::handle_fill_orders(ctx, taker_order_id, maker_order_id, max_base_amount)
     }
 
+    pub fn place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, args: PlaceAndTakeArgs) -> Result<()> {
+        instructions::place_and_take::handle_place_and_take(ctx, args)
+    }
+
+    pub fn trigger_order(ctx: Context<TriggerOrder>, order_id: u64) -> Result<()> {
+        instructions::trigger_order::handle_trigger_order(ctx, order_id)
+    }
+
     pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_base_amount: u64) -> Result<()> {
         instructions::liquidate::handle_liquidate(ctx, max_base_amount)
     }

@@ -19,6 +19,8 @@ mod core_accounts;
 mod liquidation;
 #[path = "../../../tests/tests/margin_and_oracles.rs"]
 mod margin_and_oracles;
+#[path = "../../../tests/tests/order_types.rs"]
+mod order_types;
 #[path = "../../../tests/tests/trading.rs"]
 mod trading;
 #[path = "../../../tests/tests/volatility.rs"]

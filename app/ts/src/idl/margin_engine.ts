@@ -889,6 +889,67 @@ export type MarginEngine = {
       ]
     },
     {
+      "name": "placeAndTake",
+      "discriminator": [
+        80,
+        251,
+        23,
+        241,
+        147,
+        237,
+        135,
+        146
+      ],
+      "accounts": [
+        {
+          "name": "authority",
+          "signer": true
+        },
+        {
+          "name": "exchange",
+          "writable": true,
+          "address": "9Q9APPTEsvZ9zLQ8FmXBNBX7QEcyJ7gsWcxC6yZ3qHtV"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "fallbackOracle",
+          "optional": true
+        },
+        {
+          "name": "collateralVault",
+          "writable": true
+        },
+        {
+          "name": "insuranceVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "placeAndTakeArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "placeOrder",
       "discriminator": [
         51,
@@ -1329,6 +1390,59 @@ export type MarginEngine = {
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "triggerOrder",
+      "discriminator": [
+        63,
+        112,
+        51,
+        233,
+        232,
+        47,
+        240,
+        199
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "signer": true
+        },
+        {
+          "name": "keeperAccount",
+          "writable": true
+        },
+        {
+          "name": "exchange",
+          "writable": true,
+          "address": "9Q9APPTEsvZ9zLQ8FmXBNBX7QEcyJ7gsWcxC6yZ3qHtV"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "Written: the trigger's price is accepted into the market (replay watermark, TWAP, breaker),",
+            "so no trigger can fire on an update older than one the market has already seen."
+          ],
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "fallbackOracle",
+          "optional": true
+        }
+      ],
+      "args": [
+        {
+          "name": "orderId",
           "type": "u64"
         }
       ]
@@ -1875,6 +1989,19 @@ export type MarginEngine = {
         219,
         216,
         227
+      ]
+    },
+    {
+      "name": "orderTriggered",
+      "discriminator": [
+        242,
+        228,
+        9,
+        85,
+        62,
+        161,
+        99,
+        208
       ]
     },
     {
@@ -2454,6 +2581,86 @@ export type MarginEngine = {
       "code": 6096,
       "name": "guardianCannotPause",
       "msg": "The guardian may only pause operations that add risk or move money out"
+    },
+    {
+      "code": 6097,
+      "name": "orderNotTriggered",
+      "msg": "Trigger order has not fired: it cannot fill yet"
+    },
+    {
+      "code": 6098,
+      "name": "marketOrderCannotMake",
+      "msg": "Market orders only take; they cannot rest as the maker of a fill"
+    },
+    {
+      "code": 6099,
+      "name": "invalidOrderKind",
+      "msg": "Unknown order kind or trigger, or a combination the program does not offer"
+    },
+    {
+      "code": 6100,
+      "name": "triggerWrongSide",
+      "msg": "Trigger price is on the wrong side of the oracle: the order would fire at once"
+    },
+    {
+      "code": 6101,
+      "name": "triggerConditionNotMet",
+      "msg": "Trigger condition has not been met at the oracle price"
+    },
+    {
+      "code": 6102,
+      "name": "notATriggerOrder",
+      "msg": "Order is not an unfired trigger order"
+    },
+    {
+      "code": 6103,
+      "name": "pegOffsetOutOfBounds",
+      "msg": "Peg offset is beyond the market's fill band, not a tick multiple, or on an unpegged order"
+    },
+    {
+      "code": 6104,
+      "name": "invalidTimeInForce",
+      "msg": "Unknown time in force, or one that does not go with this order"
+    },
+    {
+      "code": 6105,
+      "name": "fillOrKillNotFilled",
+      "msg": "Fill-or-kill order could not be filled in full"
+    },
+    {
+      "code": 6106,
+      "name": "slippageLimitExceeded",
+      "msg": "No maker within the market order's worst price"
+    },
+    {
+      "code": 6107,
+      "name": "postOnlyWouldCross",
+      "msg": "Post-only order would cross a resting order"
+    },
+    {
+      "code": 6108,
+      "name": "tooManyMakers",
+      "msg": "Too many makers for one place_and_take, or fewer maker accounts than order ids"
+    },
+    {
+      "code": 6109,
+      "name": "makerNotWritable",
+      "msg": "Maker account must be writable"
+    },
+    {
+      "code": 6110,
+      "name": "duplicateMaker",
+      "msg": "The same maker account is passed twice"
+    },
+    {
+      "code": 6111,
+      "name": "wrongKeeperAccount",
+      "msg": "Keeper account must be the signer's own, and not the order's account"
+    },
+    {
+      "code": 6112,
+      "name": "makersOutOfPriceOrder",
+      "msg": "Makers must be passed best price first"
     }
   ],
   "types": [
@@ -3711,7 +3918,7 @@ export type MarginEngine = {
     {
       "name": "order",
       "docs": [
-        "A resting limit order. Empty when `base_amount == 0`."
+        "A resting order. Empty when `base_amount == 0`."
       ],
       "serialization": "bytemuck",
       "repr": {
@@ -3753,6 +3960,20 @@ export type MarginEngine = {
             "type": "u64"
           },
           {
+            "name": "triggerPrice",
+            "docs": [
+              "Oracle price of the trigger condition (kept after it fires, for the record)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "pegOffset",
+            "docs": [
+              "`ORACLE_PEG` only: quote native per whole base added to the oracle price."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "marketIndex",
             "type": "u16"
           },
@@ -3765,11 +3986,25 @@ export type MarginEngine = {
             "type": "u8"
           },
           {
+            "name": "kind",
+            "docs": [
+              "`order_kind`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "trigger",
+            "docs": [
+              "`order_trigger`: NONE once fired."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "padding",
             "type": {
               "array": [
                 "u8",
-                4
+                2
               ]
             }
           }
@@ -3876,6 +4111,42 @@ export type MarginEngine = {
       }
     },
     {
+      "name": "orderTriggered",
+      "docs": [
+        "A trigger order's condition was met: it is now live (or, reduce-only with nothing left to",
+        "reduce, cancelled)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "orderId",
+            "type": "u64"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "oraclePrice",
+            "type": "u64"
+          },
+          {
+            "name": "keeperFee",
+            "type": "u64"
+          },
+          {
+            "name": "cancelled",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
       "name": "ordersCancelled",
       "type": {
         "kind": "struct",
@@ -3953,6 +4224,50 @@ export type MarginEngine = {
       }
     },
     {
+      "name": "placeAndTakeArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "order",
+            "docs": [
+              "A limit, market or pegged order (no trigger)."
+            ],
+            "type": {
+              "defined": {
+                "name": "placeOrderArgs"
+              }
+            }
+          },
+          {
+            "name": "timeInForce",
+            "docs": [
+              "`time_in_force`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "postOnlySlide",
+            "docs": [
+              "Post-only orders only: reprice to one tick inside the best crossing maker and rest, instead",
+              "of failing with `PostOnlyWouldCross`."
+            ],
+            "type": "bool"
+          },
+          {
+            "name": "makerOrderIds",
+            "docs": [
+              "The maker orders to cross, best price first, one per maker account at the head of the",
+              "remaining accounts. A maker order that is gone or expired since the caller looked is skipped."
+            ],
+            "type": {
+              "vec": "u64"
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "placeOrderArgs",
       "type": {
         "kind": "struct",
@@ -3987,13 +4302,40 @@ export type MarginEngine = {
           {
             "name": "expirySlot",
             "docs": [
-              "Last slot the order may fill at; 0 = good till cancelled."
+              "Last slot the order may fill at; 0 = good till cancelled (a market order that goes live",
+              "expires `MARKET_ORDER_MAX_SLOTS` later at the latest)."
             ],
             "type": "u64"
           },
           {
             "name": "clientOrderId",
             "type": "u64"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "`order_kind`: LIMIT, MARKET (`price` = worst price; takes only) or ORACLE_PEG."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "trigger",
+            "docs": [
+              "`order_trigger`: NONE, or ABOVE/BELOW `trigger_price` (stop-loss and take-profit orders:",
+              "which is which follows from the side; the SDK names them)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "triggerPrice",
+            "type": "u64"
+          },
+          {
+            "name": "pegOffset",
+            "docs": [
+              "ORACLE_PEG only: added to the oracle price at fill time; |offset| within the fill band."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -5295,6 +5637,67 @@ export const IDL_JSON: Idl = {
       ]
     },
     {
+      "name": "place_and_take",
+      "discriminator": [
+        80,
+        251,
+        23,
+        241,
+        147,
+        237,
+        135,
+        146
+      ],
+      "accounts": [
+        {
+          "name": "authority",
+          "signer": true
+        },
+        {
+          "name": "exchange",
+          "writable": true,
+          "address": "9Q9APPTEsvZ9zLQ8FmXBNBX7QEcyJ7gsWcxC6yZ3qHtV"
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "fallback_oracle",
+          "optional": true
+        },
+        {
+          "name": "collateral_vault",
+          "writable": true
+        },
+        {
+          "name": "insurance_vault",
+          "writable": true
+        },
+        {
+          "name": "token_program",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "PlaceAndTakeArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "place_order",
       "discriminator": [
         51,
@@ -5735,6 +6138,59 @@ export const IDL_JSON: Idl = {
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "trigger_order",
+      "discriminator": [
+        63,
+        112,
+        51,
+        233,
+        232,
+        47,
+        240,
+        199
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "signer": true
+        },
+        {
+          "name": "keeper_account",
+          "writable": true
+        },
+        {
+          "name": "exchange",
+          "writable": true,
+          "address": "9Q9APPTEsvZ9zLQ8FmXBNBX7QEcyJ7gsWcxC6yZ3qHtV"
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "Written: the trigger's price is accepted into the market (replay watermark, TWAP, breaker),",
+            "so no trigger can fire on an update older than one the market has already seen."
+          ],
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "fallback_oracle",
+          "optional": true
+        }
+      ],
+      "args": [
+        {
+          "name": "order_id",
           "type": "u64"
         }
       ]
@@ -6281,6 +6737,19 @@ export const IDL_JSON: Idl = {
         219,
         216,
         227
+      ]
+    },
+    {
+      "name": "OrderTriggered",
+      "discriminator": [
+        242,
+        228,
+        9,
+        85,
+        62,
+        161,
+        99,
+        208
       ]
     },
     {
@@ -6860,6 +7329,86 @@ export const IDL_JSON: Idl = {
       "code": 6096,
       "name": "GuardianCannotPause",
       "msg": "The guardian may only pause operations that add risk or move money out"
+    },
+    {
+      "code": 6097,
+      "name": "OrderNotTriggered",
+      "msg": "Trigger order has not fired: it cannot fill yet"
+    },
+    {
+      "code": 6098,
+      "name": "MarketOrderCannotMake",
+      "msg": "Market orders only take; they cannot rest as the maker of a fill"
+    },
+    {
+      "code": 6099,
+      "name": "InvalidOrderKind",
+      "msg": "Unknown order kind or trigger, or a combination the program does not offer"
+    },
+    {
+      "code": 6100,
+      "name": "TriggerWrongSide",
+      "msg": "Trigger price is on the wrong side of the oracle: the order would fire at once"
+    },
+    {
+      "code": 6101,
+      "name": "TriggerConditionNotMet",
+      "msg": "Trigger condition has not been met at the oracle price"
+    },
+    {
+      "code": 6102,
+      "name": "NotATriggerOrder",
+      "msg": "Order is not an unfired trigger order"
+    },
+    {
+      "code": 6103,
+      "name": "PegOffsetOutOfBounds",
+      "msg": "Peg offset is beyond the market's fill band, not a tick multiple, or on an unpegged order"
+    },
+    {
+      "code": 6104,
+      "name": "InvalidTimeInForce",
+      "msg": "Unknown time in force, or one that does not go with this order"
+    },
+    {
+      "code": 6105,
+      "name": "FillOrKillNotFilled",
+      "msg": "Fill-or-kill order could not be filled in full"
+    },
+    {
+      "code": 6106,
+      "name": "SlippageLimitExceeded",
+      "msg": "No maker within the market order's worst price"
+    },
+    {
+      "code": 6107,
+      "name": "PostOnlyWouldCross",
+      "msg": "Post-only order would cross a resting order"
+    },
+    {
+      "code": 6108,
+      "name": "TooManyMakers",
+      "msg": "Too many makers for one place_and_take, or fewer maker accounts than order ids"
+    },
+    {
+      "code": 6109,
+      "name": "MakerNotWritable",
+      "msg": "Maker account must be writable"
+    },
+    {
+      "code": 6110,
+      "name": "DuplicateMaker",
+      "msg": "The same maker account is passed twice"
+    },
+    {
+      "code": 6111,
+      "name": "WrongKeeperAccount",
+      "msg": "Keeper account must be the signer's own, and not the order's account"
+    },
+    {
+      "code": 6112,
+      "name": "MakersOutOfPriceOrder",
+      "msg": "Makers must be passed best price first"
     }
   ],
   "types": [
@@ -8117,7 +8666,7 @@ export const IDL_JSON: Idl = {
     {
       "name": "Order",
       "docs": [
-        "A resting limit order. Empty when `base_amount == 0`."
+        "A resting order. Empty when `base_amount == 0`."
       ],
       "serialization": "bytemuck",
       "repr": {
@@ -8159,6 +8708,20 @@ export const IDL_JSON: Idl = {
             "type": "u64"
           },
           {
+            "name": "trigger_price",
+            "docs": [
+              "Oracle price of the trigger condition (kept after it fires, for the record)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "peg_offset",
+            "docs": [
+              "`ORACLE_PEG` only: quote native per whole base added to the oracle price."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "market_index",
             "type": "u16"
           },
@@ -8171,11 +8734,25 @@ export const IDL_JSON: Idl = {
             "type": "u8"
           },
           {
+            "name": "kind",
+            "docs": [
+              "`order_kind`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "trigger",
+            "docs": [
+              "`order_trigger`: NONE once fired."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "_padding",
             "type": {
               "array": [
                 "u8",
-                4
+                2
               ]
             }
           }
@@ -8282,6 +8859,42 @@ export const IDL_JSON: Idl = {
       }
     },
     {
+      "name": "OrderTriggered",
+      "docs": [
+        "A trigger order's condition was met: it is now live (or, reduce-only with nothing left to",
+        "reduce, cancelled)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "order_id",
+            "type": "u64"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "name": "oracle_price",
+            "type": "u64"
+          },
+          {
+            "name": "keeper_fee",
+            "type": "u64"
+          },
+          {
+            "name": "cancelled",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
       "name": "OrdersCancelled",
       "type": {
         "kind": "struct",
@@ -8359,6 +8972,50 @@ export const IDL_JSON: Idl = {
       }
     },
     {
+      "name": "PlaceAndTakeArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "order",
+            "docs": [
+              "A limit, market or pegged order (no trigger)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PlaceOrderArgs"
+              }
+            }
+          },
+          {
+            "name": "time_in_force",
+            "docs": [
+              "`time_in_force`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "post_only_slide",
+            "docs": [
+              "Post-only orders only: reprice to one tick inside the best crossing maker and rest, instead",
+              "of failing with `PostOnlyWouldCross`."
+            ],
+            "type": "bool"
+          },
+          {
+            "name": "maker_order_ids",
+            "docs": [
+              "The maker orders to cross, best price first, one per maker account at the head of the",
+              "remaining accounts. A maker order that is gone or expired since the caller looked is skipped."
+            ],
+            "type": {
+              "vec": "u64"
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "PlaceOrderArgs",
       "type": {
         "kind": "struct",
@@ -8393,13 +9050,40 @@ export const IDL_JSON: Idl = {
           {
             "name": "expiry_slot",
             "docs": [
-              "Last slot the order may fill at; 0 = good till cancelled."
+              "Last slot the order may fill at; 0 = good till cancelled (a market order that goes live",
+              "expires `MARKET_ORDER_MAX_SLOTS` later at the latest)."
             ],
             "type": "u64"
           },
           {
             "name": "client_order_id",
             "type": "u64"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "`order_kind`: LIMIT, MARKET (`price` = worst price; takes only) or ORACLE_PEG."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "trigger",
+            "docs": [
+              "`order_trigger`: NONE, or ABOVE/BELOW `trigger_price` (stop-loss and take-profit orders:",
+              "which is which follows from the side; the SDK names them)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "trigger_price",
+            "type": "u64"
+          },
+          {
+            "name": "peg_offset",
+            "docs": [
+              "ORACLE_PEG only: added to the oracle price at fill time; |offset| within the fill band."
+            ],
+            "type": "i64"
           }
         ]
       }

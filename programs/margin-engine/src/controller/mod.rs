@@ -5,6 +5,7 @@ pub mod bankruptcy;
 pub mod insurance;
 pub mod liquidation;
 pub mod market;
+pub mod matching;
 pub mod orders;
 pub mod position;
 pub mod vault;

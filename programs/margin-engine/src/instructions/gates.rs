@@ -16,6 +16,8 @@ pub const CANCEL_ORDER: u16 = 0; // cancelling only removes risk
 pub const CANCEL_ALL_ORDERS: u16 = 0; // cancelling only removes risk
 pub const PRUNE_EXPIRED_ORDERS: u16 = 0; // removes orders that can no longer fill
 pub const FILL_ORDERS: u16 = TRADING;
+pub const PLACE_AND_TAKE: u16 = TRADING;
+pub const TRIGGER_ORDER: u16 = TRADING;
 pub const UPDATE_FUNDING: u16 = FUNDING;
 pub const LIQUIDATE: u16 = LIQUIDATION;
 pub const RESOLVE_BANKRUPTCY: u16 = LIQUIDATION;
@@ -51,6 +53,8 @@ pub const TABLE: &[(&str, u16)] = &[
     ("cancel_all_orders", CANCEL_ALL_ORDERS),
     ("prune_expired_orders", PRUNE_EXPIRED_ORDERS),
     ("fill_orders", FILL_ORDERS),
+    ("place_and_take", PLACE_AND_TAKE),
+    ("trigger_order", TRIGGER_ORDER),
     ("update_funding", UPDATE_FUNDING),
     ("liquidate", LIQUIDATE),
     ("resolve_bankruptcy", RESOLVE_BANKRUPTCY),

@@ -36,7 +36,29 @@ pub mod order_flags {
     pub const POST_ONLY: u8 = 1 << 1;
 }
 
-/// A resting limit order. Empty when `base_amount == 0`.
+/// How an order's price is set and whether it may rest as a maker.
+pub mod order_kind {
+    /// Fills at its limit price or better; may rest and make.
+    pub const LIMIT: u8 = 0;
+    /// Takes only, never makes: `price` is its worst acceptable price (slippage limit).
+    pub const MARKET: u8 = 1;
+    /// Limit price = oracle (rounded to a tick away from crossing) + `peg_offset`, evaluated at
+    /// fill time; `price`, if not 0, caps it (a bid never above it, an ask never below it).
+    pub const ORACLE_PEG: u8 = 2;
+}
+
+/// The oracle condition that arms a trigger order (stop-loss / take-profit). Until it fires the
+/// order cannot fill; `trigger_order` fires it permissionlessly.
+pub mod order_trigger {
+    /// Not a trigger order, or one that has fired.
+    pub const NONE: u8 = 0;
+    /// Fires when the oracle is at or above `trigger_price`.
+    pub const ABOVE: u8 = 1;
+    /// Fires when the oracle is at or below `trigger_price`.
+    pub const BELOW: u8 = 2;
+}
+
+/// A resting order. Empty when `base_amount == 0`.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Order {
@@ -49,10 +71,18 @@ pub struct Order {
     pub base_amount: u64,
     /// Last slot at which it may fill; 0 = good till cancelled.
     pub expiry_slot: u64,
+    /// Oracle price of the trigger condition (kept after it fires, for the record).
+    pub trigger_price: u64,
+    /// `ORACLE_PEG` only: quote native per whole base added to the oracle price.
+    pub peg_offset: i64,
     pub market_index: u16,
     pub side: u8,
     pub flags: u8,
-    pub _padding: [u8; 4],
+    /// `order_kind`.
+    pub kind: u8,
+    /// `order_trigger`: NONE once fired.
+    pub trigger: u8,
+    pub _padding: [u8; 2],
 }
 
 impl Order {
@@ -67,6 +97,28 @@ impl Order {
     }
     pub fn is_expired(&self, slot: u64) -> bool {
         self.expiry_slot != 0 && slot > self.expiry_slot
+    }
+    /// A trigger order whose condition has not fired yet: it cannot fill.
+    pub fn is_untriggered(&self) -> bool {
+        self.trigger != order_trigger::NONE
+    }
+    /// Market orders take only: resting as a maker would fill them at their worst price.
+    pub fn can_make(&self) -> bool {
+        self.kind != order_kind::MARKET
+    }
+    /// The limit price at `oracle_price` (pegged orders move with the oracle); `None` when a peg
+    /// would put it at or below zero.
+    pub fn limit_price(&self, oracle_price: u64, tick_size: u64) -> Option<u64> {
+        if self.kind != order_kind::ORACLE_PEG {
+            return Some(self.price);
+        }
+        crate::math::trading::pegged_price(
+            oracle_price,
+            self.peg_offset,
+            tick_size,
+            self.side == order_side::BID,
+            self.price,
+        )
     }
 }
 

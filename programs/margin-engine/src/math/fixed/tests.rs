@@ -71,19 +71,33 @@ fn rounding() -> impl Strategy<Value = Rounding> {
 
 /// Operands spread over every magnitude, with the 2^32 / 2^64 edges over-represented.
 fn wide_u64() -> impl Strategy<Value = u64> {
-    prop_oneof![any::<u64>(), 0u64..1_000_000, (0u32..64).prop_map(|s| 1u64 << s), (1u64 << 32) - 2..(1u64 << 32) + 2, u64::MAX - 3..=u64::MAX]
+    prop_oneof![
+        any::<u64>(),
+        0u64..1_000_000,
+        (0u32..64).prop_map(|s| 1u64 << s),
+        (1u64 << 32) - 2..(1u64 << 32) + 2,
+        u64::MAX - 3..=u64::MAX
+    ]
 }
 
 #[test]
 fn fast_routes_hit_edges() {
-    for &(a, b, d) in &[(u64::MAX, u64::MAX, 1u64), (u64::MAX, u64::MAX, u32::MAX as u64), (u64::MAX, 3, u32::MAX as u64 + 1), (1 << 40, 1 << 40, 1_000_000_000)] {
+    for &(a, b, d) in &[
+        (u64::MAX, u64::MAX, 1u64),
+        (u64::MAX, u64::MAX, u32::MAX as u64),
+        (u64::MAX, 3, u32::MAX as u64 + 1),
+        (1 << 40, 1 << 40, 1_000_000_000),
+    ] {
         for r in [Rounding::Down, Rounding::Up] {
             let (a, b, d) = (a as u128, b as u128, d as u128);
             assert_eq!(mul_div_u128(a, b, d, r), reference_mul_div_u128(a, b, d, r));
         }
     }
     assert_eq!(mul_div_i128(i64::MIN as i128, i64::MIN as i128, 1, Rounding::Down).unwrap(), 1i128 << 126);
-    assert_eq!(mul_div_i128(i64::MIN as i128, i64::MAX as i128, 7, Rounding::Down).unwrap(), reference_div_i128(i64::MIN as i128 * i64::MAX as i128, 7, Rounding::Down));
+    assert_eq!(
+        mul_div_i128(i64::MIN as i128, i64::MAX as i128, 7, Rounding::Down).unwrap(),
+        reference_div_i128(i64::MIN as i128 * i64::MAX as i128, 7, Rounding::Down)
+    );
     assert_eq!(isqrt_u128((u64::MAX as u128) + 1), 1 << 32);
     assert_eq!(isqrt_u64(u64::MAX), u32::MAX as u64);
 }
