@@ -32,17 +32,19 @@ pub struct KeeperConfig {
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Modes {
     pub liquidator: bool,
     pub waterfall: bool,
     pub filler: bool,
     pub cranks: bool,
+    /// Fires stop-loss / take-profit orders the oracle has reached (`trigger_order`).
+    pub triggers: bool,
 }
 
 impl Default for Modes {
     fn default() -> Self {
-        Self { liquidator: true, waterfall: true, filler: true, cranks: true }
+        Self { liquidator: true, waterfall: true, filler: true, cranks: true, triggers: true }
     }
 }
 

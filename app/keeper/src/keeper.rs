@@ -8,8 +8,9 @@ use margin_engine::controller::bankruptcy::loss_market;
 use margin_engine::controller::liquidation::LiquidationOutcome;
 use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
+use margin_engine::math::trading::trigger_fired;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
-use margin_engine::state::{order_side, MarginAccount};
+use margin_engine::state::{order_side, order_trigger, MarginAccount, Order};
 use margin_engine_sdk::accounts::decode;
 use margin_engine_sdk::analytics::liquidation_preview;
 use margin_engine_sdk::chain::{Chain, ChainError};
@@ -102,6 +103,9 @@ impl<C: Chain> Keeper<C> {
         }
         if self.config.modes.waterfall {
             self.waterfall(view)?;
+        }
+        if self.config.modes.triggers {
+            self.triggers(view)?;
         }
         if self.config.modes.filler {
             self.fills(view)?;
@@ -371,53 +375,151 @@ impl<C: Chain> Keeper<C> {
         out
     }
 
-    /// Matches the best crossing bid and ask of each market (different owners; the post-only side,
-    /// if any, makes).
+    /// Matches the best crossing bid and ask of each market (different owners; a post-only order
+    /// only makes, a market order only takes).
     fn fills(&mut self, view: &View) -> Result<(), ChainError> {
-        let slot = view.clock.slot;
         for m in &view.markets {
             let index = m.market.market_index;
             let Some(oracles) = Self::oracles(view, index) else { continue };
-            let mut bids = vec![];
-            let mut asks = vec![];
-            for (key, account) in &view.accounts {
-                for o in
-                    account.orders.iter().filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot))
-                {
-                    if o.side == order_side::BID {
-                        bids.push((*key, *o, account.owner))
-                    } else {
-                        asks.push((*key, *o, account.owner))
-                    }
+            let Some(book) = Book::of(view, index) else { continue };
+            let pair = book.bids.iter().flat_map(|b| book.asks.iter().map(move |a| (b, a))).find_map(|(b, a)| {
+                if b.price < a.price || b.owner == a.owner {
+                    return None;
                 }
-            }
-            bids.sort_by(|a, b| b.1.price.cmp(&a.1.price));
-            asks.sort_by(|a, b| a.1.price.cmp(&b.1.price));
-            let Some(pair) = bids
-                .iter()
-                .flat_map(|b| asks.iter().map(move |a| (b, a)))
-                .find(|(b, a)| b.1.price >= a.1.price && b.2 != a.2 && !(b.1.is_post_only() && a.1.is_post_only()))
-            else {
-                continue;
-            };
-            let (bid, ask) = pair;
-            let (taker, maker) = if bid.1.is_post_only() { (ask, bid) } else { (bid, ask) };
-            let fill = Fill {
-                market_index: index,
-                taker: taker.0,
-                taker_order_id: taker.1.order_id,
-                maker: maker.0,
-                maker_order_id: maker.1.order_id,
-                max_base_amount: u64::MAX,
-            };
-            let t = view.accounts.iter().find(|(k, _)| *k == taker.0).map(|(_, a)| *a).unwrap();
-            let mk = view.accounts.iter().find(|(k, _)| *k == maker.0).map(|(_, a)| *a).unwrap();
-            let remaining = self.groups(view, &[&t, &mk], index);
-            let call = ix::fill_orders(self.signer.pubkey(), self.account, oracles, fill, remaining);
+                if !b.order.is_post_only() && a.order.can_make() {
+                    Some((b, a))
+                } else if !a.order.is_post_only() && b.order.can_make() {
+                    Some((a, b))
+                } else {
+                    None
+                }
+            });
+            let Some((taker, maker)) = pair else { continue };
+            let call = self.fill_call(view, oracles, (taker.key, taker.order.order_id), maker);
             if self.attempt("fill_orders", vec![call])?.is_none() {
                 self.metrics.fills += 1;
             }
         }
         Ok(())
+    }
+
+    /// `fill_orders` of the taker order `taker` (account, order id) against `maker`.
+    fn fill_call(&self, view: &View, oracles: MarketOracles, taker: (Pubkey, u64), maker: &Resting) -> Instruction {
+        let index = maker.order.market_index;
+        let fill = Fill {
+            market_index: index,
+            taker: taker.0,
+            taker_order_id: taker.1,
+            maker: maker.key,
+            maker_order_id: maker.order.order_id,
+            max_base_amount: u64::MAX,
+        };
+        let t = view.accounts.iter().find(|(k, _)| *k == taker.0).map(|(_, a)| *a).unwrap();
+        let mk = view.accounts.iter().find(|(k, _)| *k == maker.key).map(|(_, a)| *a).unwrap();
+        let remaining = self.groups(view, &[&t, &mk], index);
+        ix::fill_orders(self.signer.pubkey(), self.account, oracles, fill, remaining)
+    }
+
+    /// Fires every trigger order the oracle has reached, furthest past its trigger first (the
+    /// stop that is losing its owner the most), each with a fill against the best crossing
+    /// resting order in the same transaction when the book has one (else it waits for a filler).
+    fn triggers(&mut self, view: &View) -> Result<(), ChainError> {
+        let slot = view.clock.slot;
+        let mut due = vec![];
+        for (key, account) in &view.accounts {
+            if *key == self.account || account.has_flag(BANKRUPT) {
+                continue;
+            }
+            for o in account.orders.iter().filter(|o| !o.is_empty() && o.is_untriggered() && !o.is_expired(slot)) {
+                let Some(price) = view.market(o.market_index).and_then(|m| m.price) else { continue };
+                if trigger_fired(o.trigger, o.trigger_price, price) {
+                    let past = price.abs_diff(o.trigger_price) as u128 * 1_000_000 / o.trigger_price.max(1) as u128;
+                    due.push((past, *key, *o, account.owner));
+                }
+            }
+        }
+        due.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, key, order, owner) in due {
+            let index = order.market_index;
+            let Some(oracles) = Self::oracles(view, index) else { continue };
+            let fire = ix::trigger_order(self.signer.pubkey(), self.account, key, index, oracles, order.order_id);
+            let fired = Order { trigger: order_trigger::NONE, ..order };
+            let maker = Book::of(view, index).and_then(|book| book.best_maker_for(&fired, owner).cloned());
+            let mut refused = true;
+            if let Some(maker) = maker {
+                let fill = self.fill_call(view, oracles, (key, order.order_id), &maker);
+                refused = self.attempt("trigger_order+fill", vec![fire.clone(), fill])?.is_some();
+                if !refused {
+                    self.metrics.fills += 1;
+                }
+            }
+            // No maker, or the fill was refused (the maker moved): fire it alone.
+            if refused {
+                refused = self.attempt("trigger_order", vec![fire])?.is_some();
+            }
+            if !refused {
+                self.metrics.triggers += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A resting order the keeper could match: its account, owner and limit price at the oracle.
+#[derive(Clone, Copy, Debug)]
+struct Resting {
+    key: Pubkey,
+    owner: Pubkey,
+    order: Order,
+    price: u64,
+}
+
+/// One market's live orders (fired, unexpired), best first on each side, priced at the oracle
+/// (pegged orders move with it) by the program's own `Order::limit_price`.
+struct Book {
+    bids: Vec<Resting>,
+    asks: Vec<Resting>,
+}
+
+impl Book {
+    fn of(view: &View, index: u16) -> Option<Self> {
+        let m = view.market(index)?;
+        let oracle = m.price?;
+        let slot = view.clock.slot;
+        let (mut bids, mut asks) = (vec![], vec![]);
+        for (key, account) in &view.accounts {
+            if account.has_flag(BANKRUPT) {
+                continue;
+            }
+            let live = account
+                .orders
+                .iter()
+                .filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot) && !o.is_untriggered());
+            for o in live {
+                let Some(price) = o.limit_price(oracle, m.market.risk.tick_size) else { continue };
+                let r = Resting { key: *key, owner: account.owner, order: *o, price };
+                if o.side == order_side::BID {
+                    bids.push(r)
+                } else {
+                    asks.push(r)
+                }
+            }
+        }
+        bids.sort_by(|a, b| b.price.cmp(&a.price));
+        asks.sort_by(|a, b| a.price.cmp(&b.price));
+        Some(Self { bids, asks })
+    }
+
+    /// The best resting order `taker` (of `owner`) crosses and may take from.
+    fn best_maker_for(&self, taker: &Order, owner: Pubkey) -> Option<&Resting> {
+        let limit = taker.price;
+        let makers = if taker.side == order_side::BID { &self.asks } else { &self.bids };
+        makers.iter().filter(|r| r.owner != owner && r.order.can_make()).find(|r| {
+            if taker.side == order_side::BID {
+                limit >= r.price
+            } else {
+                r.price >= limit
+            }
+        })
     }
 }

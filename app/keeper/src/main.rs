@@ -55,6 +55,7 @@ fn main() {
         config.modes.waterfall = on("waterfall");
         config.modes.filler = on("filler");
         config.modes.cranks = on("cranks");
+        config.modes.triggers = on("triggers");
     }
     let secret: Vec<u8> = serde_json_bytes(
         &std::fs::read_to_string(&config.keypair_path).unwrap_or_else(|e| panic!("{}: {e}", config.keypair_path)),

@@ -14,6 +14,8 @@ pub struct Metrics {
     pub adl_batches: u64,
     pub losses_socialized: u64,
     pub fills: u64,
+    /// Trigger orders fired (stop-loss / take-profit), with or without a fill in the same call.
+    pub triggers: u64,
     pub cranks: u64,
     pub transport_errors: u64,
     /// Every transaction submitted (landed or refused).

@@ -32,7 +32,7 @@ fn the_keeper_unwinds_a_crash_without_help() {
     // The keeper: its own funded margin account, liquidator + waterfall + cranks.
     let keeper_trader = env.new_trader(1_000_000 * USDC);
     env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
-    let modes = Modes { liquidator: true, waterfall: true, filler: true, cranks: true };
+    let modes = Modes { liquidator: true, waterfall: true, filler: true, cranks: true, triggers: false };
     let mut keeper = keeper_of(env, &keeper_trader, modes);
     keeper.ensure_account().unwrap();
     assert_eq!(keeper.account, keeper_trader.margin_account);
@@ -143,7 +143,7 @@ fn a_gap_bankruptcy_is_marked_resolved_and_stepped_in_one_tick() {
     env.advance_slots(1);
     // $100 -> $87 on 100 SOL: equity $1,100 - $1,300 = -$200.
     env.set_price(0, 87_000_000);
-    let modes = Modes { liquidator: true, waterfall: true, filler: false, cranks: false };
+    let modes = Modes { liquidator: true, waterfall: true, filler: false, cranks: false, triggers: false };
     let mut keeper = keeper_of(env, &keeper_trader, modes);
     let fund_before = keeper.chain.token_balance(pda::insurance_vault());
     keeper.tick().unwrap();
@@ -154,5 +154,52 @@ fn a_gap_bankruptcy_is_marked_resolved_and_stepped_in_one_tick() {
     let base = account.active_positions().map(|p| p.base_amount).sum::<i64>();
     assert!(base < 100 * BASE, "the position was stepped in the same tick: {base}");
     assert!(fund_before - keeper.chain.token_balance(pda::insurance_vault()) >= 200 * USDC, "the fund paid the gap");
+    keeper.chain.assert_conservation();
+}
+
+#[test]
+fn the_keeper_fires_a_stop_the_oracle_reached_and_fills_it_in_the_same_transaction() {
+    let mut env = TestEnv::new(NativeBackend::new());
+    env.add_market("SOL-PERP", 100_000_000, default_risk());
+    let filler = env.new_trader(0);
+    let (trader, counterparty, bidder) =
+        (env.new_trader(10_000 * USDC), env.new_trader(100_000 * USDC), env.new_trader(100_000 * USDC));
+    env.deposit(&trader, 1_000 * USDC).unwrap();
+    env.deposit(&counterparty, 20_000 * USDC).unwrap();
+    env.deposit(&bidder, 20_000 * USDC).unwrap();
+    env.trade(&filler, &trader, &counterparty, 0, BID, 100_000_000, 50 * BASE as u64).unwrap();
+    // A stop-market sell of the whole long at $95 (worst price $90), and a resting bid at $94.
+    let stop = margin_engine_sdk::orders::stop_market(0, ASK, 95_000_000, 90_000_000, 50 * BASE as u64);
+    let opts = OrderOpts {
+        reduce_only: true,
+        kind: stop.kind,
+        trigger: stop.trigger,
+        trigger_price: stop.trigger_price,
+        ..OrderOpts::default()
+    };
+    env.place_order(&trader, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    env.place_order(&bidder, 0, BID, 94_000_000, 50 * BASE as u64, OrderOpts::default()).unwrap();
+    let keeper_trader = env.new_trader(0);
+    let modes = Modes { liquidator: false, waterfall: false, filler: false, cranks: false, triggers: true };
+    let mut keeper = keeper_of(env, &keeper_trader, modes);
+    keeper.ensure_account().unwrap();
+
+    // At $96 nothing fires; at $94.50 the stop fires and fills against the $94 bid in one call.
+    keeper.chain.advance_slots(1);
+    keeper.chain.set_price(0, 96_000_000);
+    keeper.tick().unwrap();
+    assert_eq!((keeper.metrics.triggers, keeper.metrics.transactions_sent), (0, 0));
+    keeper.chain.advance_slots(1);
+    keeper.chain.set_price(0, 94_500_000);
+    keeper.tick().unwrap();
+    assert_eq!((keeper.metrics.triggers, keeper.metrics.fills, keeper.metrics.transactions_sent), (1, 1, 1));
+    let account = keeper.chain.margin_account(trader.margin_account);
+    assert!(account.active_positions().next().is_none(), "the stop closed the long");
+    assert!(account.orders.iter().all(|o| o.is_empty()));
+    // The trigger fee, and the filler's tenth of the fees on $4,700 (0.10% + 0.02% = $5.64).
+    assert_eq!(
+        keeper.chain.margin_account(keeper.account).collateral,
+        margin_engine::constants::TRIGGER_KEEPER_FEE as i64 + 564_000
+    );
     keeper.chain.assert_conservation();
 }

@@ -311,7 +311,7 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         markets: (0..3)
             .map(|i| MarketOracle { index: i, pyth: world.env.markets[i as usize].pyth.to_string() })
             .collect(),
-        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: false },
+        modes: Modes { liquidator: true, waterfall: true, filler: false, cranks: false, triggers: false },
         ..KeeperConfig::default()
     };
     let mut bots = vec![];
