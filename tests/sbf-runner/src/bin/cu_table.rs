@@ -174,6 +174,46 @@ fn basics(dir: &Path, r: &mut Report) {
     let _ = env.send(ix::prune_expired_orders(filler.owner, b.margin_account), &[&filler.keypair]);
     r.record(&env, "prune_expired_orders", "1 expired order");
 
+    // Order types: the taker's own cross against 1 and against 4 makers (best price first, each
+    // maker's fill opening a position), then a keeper firing the taker's stop.
+    let makers: Vec<Trader> = (0..4).map(|k| trader(&mut env, 40 + k, 100_000 * USDC)).collect();
+    let taker = trader(&mut env, 44, 100_000 * USDC);
+    for t in makers.iter().chain([&taker]) {
+        env.deposit(t, 10_000 * USDC).unwrap();
+    }
+    for (n, case) in [(1usize, "IOC against 1 maker"), (4, "IOC against 4 makers, best price first")] {
+        let mut ids = vec![];
+        for (k, m) in makers.iter().take(n).enumerate() {
+            ids.push(env.place_order(m, 0, ASK, P100 + 10_000 * k as u64, BASE as u64, OrderOpts::default()).unwrap());
+        }
+        let args = margin_engine::instructions::PlaceAndTakeArgs {
+            order: margin_engine_sdk::orders::limit(0, BID, P100 + 100_000, n as u64 * BASE as u64),
+            time_in_force: margin_engine::instructions::time_in_force::IMMEDIATE_OR_CANCEL,
+            post_only_slide: false,
+            maker_order_ids: ids,
+        };
+        let keys: Vec<_> = makers.iter().take(n).map(|m| m.margin_account).collect();
+        let _ = env.place_and_take(&taker, args, &keys);
+        r.record(&env, "place_and_take", case);
+    }
+    let stop = margin_engine_sdk::orders::stop_market(0, ASK, 95_000_000, 90_000_000, 5 * BASE as u64);
+    let opts = OrderOpts {
+        reduce_only: true,
+        kind: stop.kind,
+        trigger: stop.trigger,
+        trigger_price: stop.trigger_price,
+        ..OrderOpts::default()
+    };
+    let stop_id = env.place_order(&taker, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    r.record(&env, "place_order", "stop-market (reduce-only trigger)");
+    env.advance_slots(1);
+    env.set_price(0, 94_000_000);
+    let _ = env.trigger_order(&filler, &taker, stop_id);
+    r.record(&env, "trigger_order", "stop fires, keeper paid");
+    let _ = env.send(ix::cancel_order(taker.owner, taker.margin_account, stop_id), &[&taker.keypair]);
+    env.advance_slots(1);
+    set_all_prices_basics(&mut env);
+
     let _ = env.refresh_market(0);
     r.record(&env, "refresh_market", "Pyth only");
     let _ = env.refresh_market(1);
@@ -439,7 +479,7 @@ fn main() {
     let order = [
         "initialize_exchange", "create_market", "create_margin_account", "set_delegate", "deposit", "withdraw",
         "close_margin_account", "place_order", "cancel_order", "cancel_all_orders", "prune_expired_orders",
-        "fill_orders", "liquidate", "open_insurance_stake", "stake_insurance", "request_unstake", "unstake_insurance",
+        "fill_orders", "place_and_take", "trigger_order", "liquidate", "open_insurance_stake", "stake_insurance", "request_unstake", "unstake_insurance",
         "withdraw_protocol_revenue", "resolve_bankruptcy", "auto_deleverage", "socialize_loss", "refresh_market",
         "pause_operations", "resume_operations", "set_market_reduce_only", "propose_authority", "accept_authority",
         "set_guardian", "update_risk_params", "execute_risk_update", "cancel_risk_update", "update_funding",
