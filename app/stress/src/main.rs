@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use margin_engine_stress::agents::traders::StopPolicy;
 use margin_engine_stress::{load_scenario, presets, report, run, Preset, RunConfig, RunResult};
 
 /// The shipped crash paths, embedded so the default run needs no files.
@@ -61,6 +62,10 @@ struct Args {
     /// Replay only the first HOURS of each path.
     #[arg(long)]
     hours: Option<f64>,
+    /// Live traders' stop-losses: orders (stop-market orders on chain, fired by the trigger
+    /// keeper), mental (decided at the trader's next look) or none.
+    #[arg(long, default_value = "orders")]
+    stops: String,
     /// Runs in parallel (default: every core).
     #[arg(long)]
     jobs: Option<usize>,
@@ -74,6 +79,10 @@ fn main() {
     });
     let overrides = presets::Overrides::parse(&args.overrides).unwrap_or_else(|e| {
         eprintln!("--set: {e}");
+        std::process::exit(2)
+    });
+    let stops = StopPolicy::parse(&args.stops).unwrap_or_else(|| {
+        eprintln!("unknown --stops `{}` (orders, mental, none)", args.stops);
         std::process::exit(2)
     });
     let tmp = std::env::temp_dir().join("margin-engine-stress-scenarios");
@@ -128,6 +137,7 @@ fn main() {
                     outage_minutes: args.outage_minutes,
                     attackers: !args.no_attackers,
                     full_overrides: overrides.clone(),
+                    stops,
                     sample_every_steps: (scenario.path.len() / 300).max(1),
                 };
                 let mut last = 0;

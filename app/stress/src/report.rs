@@ -22,7 +22,7 @@ pub struct Metric {
     pub read: fn(&Summary) -> f64,
 }
 
-pub const METRICS: [Metric; 22] = [
+pub const METRICS: [Metric; 23] = [
     Metric { name: "bad debt ($)", decimals: 0, read: |s| s.bad_debt },
     Metric { name: "  of which insurance-covered ($)", decimals: 0, read: |s| s.insurance_covered },
     Metric { name: "  of which ADL-absorbed ($)", decimals: 0, read: |s| s.adl_loss },
@@ -46,6 +46,7 @@ pub const METRICS: [Metric; 22] = [
     Metric { name: "breaker trips", decimals: 1, read: |s| s.breaker_trips as f64 },
     Metric { name: "attacker profit ($)", decimals: 2, read: |s| s.attacker_profit },
     Metric { name: "liquidations", decimals: 1, read: |s| s.liquidations as f64 },
+    Metric { name: "stop orders filled", decimals: 1, read: |s| s.stop_orders_filled as f64 },
     Metric { name: "trader trades (refused)", decimals: 1, read: |s| s.trader_trades as f64 },
 ];
 

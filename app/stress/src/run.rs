@@ -10,13 +10,14 @@ use anchor_lang::prelude::Pubkey;
 use margin_engine::health::account_health;
 use margin_engine::math::breaker::MarketMode;
 use margin_engine::math::margin::HealthReport;
+use margin_engine::math::trading::trigger_fired;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
-use margin_engine::state::{MarginAccount, RiskParams};
+use margin_engine::state::{order_kind, order_side, MarginAccount, Order, RiskParams};
 use margin_engine_keeper::config::{MarketOracle, Modes};
 use margin_engine_keeper::{Keeper, KeeperConfig, View};
 use margin_engine_sdk::analytics::{conservation_gap, stress_coverage};
-use margin_engine_sdk::pda;
 use margin_engine_sdk::scenario::SplitMix;
+use margin_engine_sdk::{orders, pda};
 use margin_engine_tests::native::NativeBackend;
 use margin_engine_tests::*;
 use serde::Serialize;
@@ -25,7 +26,7 @@ use solana_sdk::signature::Keypair;
 use crate::agents::attackers::{attacker_collateral, AttackKind, AttackReport, Attacker, History};
 use crate::agents::liquidators::{turn_order, Liquidator, LIQUIDATORS};
 use crate::agents::traders::{
-    decide, pick_market, Decision, Observation, PositionView, Profile, SIGNAL_SECONDS, WARNING_RATIO,
+    decide, pick_market, Decision, Observation, PositionView, Profile, StopPolicy, SIGNAL_SECONDS, WARNING_RATIO,
 };
 use crate::model::impact::ImpactState;
 use crate::model::markets::{exogenous_paths, MarketSpec, MARKETS};
@@ -47,6 +48,8 @@ pub struct RunConfig {
     pub sample_every_steps: usize,
     /// Applied to the full preset's parameters (calibration).
     pub full_overrides: Overrides,
+    /// The stop-losses live traders keep (on-chain orders by default).
+    pub stops: StopPolicy,
 }
 
 impl Default for RunConfig {
@@ -60,6 +63,7 @@ impl Default for RunConfig {
             attackers: true,
             sample_every_steps: 10,
             full_overrides: Overrides::default(),
+            stops: StopPolicy::Orders,
         }
     }
 }
@@ -125,7 +129,10 @@ pub struct Summary {
     pub attacker_profit: f64,
     pub trader_trades: u64,
     pub trader_trades_refused: u64,
+    /// Stop-losses executed: trades a trader's own stop decided, and stop orders filled.
     pub stop_outs: u64,
+    /// Stop-market orders filled on chain (fired by the trigger keeper, through the depth).
+    pub stop_orders_filled: u64,
     pub top_ups: u64,
     pub withdrawals: u64,
     pub transactions: u64,
@@ -258,7 +265,7 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         let trader = world.env.new_trader(collateral + reserve);
         world.env.deposit(&trader, collateral).unwrap();
         let index = world.env.margin_accounts.len() - 1;
-        let profile = Profile::draw(&mut rng);
+        let profile = Profile::draw(&mut rng, cfg.stops);
         let long = rng.uniform() < 0.6;
         let markets: Vec<usize> = if rng.uniform() < 0.5 {
             vec![pick_market(&MARKETS, &mut rng)]
@@ -448,6 +455,36 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
                 }
             }
         }
+        // Stop orders: the trigger keeper fires the stops the oracle reached and fills them through
+        // the depth (after the liquidators of this step: it does not win every race).
+        if cfg.stops == StopPolicy::Orders {
+            let mut w = shared.borrow_mut();
+            let slot = view.clock.slot;
+            for agent in &agents {
+                let key = agent.trader.margin_account;
+                let Some(acc) = w.margin_account(&key).filter(|a| !a.has_flag(BANKRUPT)) else { continue };
+                let due = acc.orders.iter().find(|o| {
+                    !o.is_empty()
+                        && o.is_reduce_only()
+                        && o.kind == order_kind::MARKET
+                        && if o.is_untriggered() {
+                            trigger_fired(o.trigger, o.trigger_price, prices[o.market_index as usize])
+                        } else {
+                            !o.is_expired(slot)
+                        }
+                });
+                if let Some(order) = due.copied() {
+                    match w.execute_stop(key, &acc, &order) {
+                        Ok(_) => {
+                            summary.stop_orders_filled += 1;
+                            summary.stop_outs += 1;
+                        }
+                        Err(TradeRefusal::Program(_)) => summary.trader_trades_refused += 1,
+                        Err(TradeRefusal::TooSmall) => {}
+                    }
+                }
+            }
+        }
         // Traders. The signal is the same for all of them: each market's last half hour.
         let back = history.len().saturating_sub(signal_steps + 1);
         let recent_return: [f64; 3] =
@@ -477,6 +514,9 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
             };
             let decision = decide(&agent.profile, &obs, &MARKETS, cfg.step_seconds, &mut rng);
             let mut w = shared.borrow_mut();
+            if agent.profile.stop_orders && agent.profile.stop_loss.is_finite() {
+                keep_stop_orders(&mut w, &agent.trader, agent.profile.stop_loss, &prices);
+            }
             match decision {
                 Decision::Hold => {}
                 Decision::Trade { market, notional, reduce_only, stop_out } => {
@@ -665,5 +705,47 @@ mod tests {
         // The hour from 9 (600 s steps) to 15 falls most.
         assert_eq!(steepest_hour(&path), 9 * 600);
         assert_eq!(steepest_hour(&[(0, 1.0), (10, 1.0)]), 0);
+    }
+}
+
+/// A stop-loss trader keeps one stop-market order per position, on the closing side, triggered at
+/// `stop_loss` of the price it first saw the position at; stops left on the wrong side (the
+/// position flipped) are cancelled. Reduce-only and sized at 4x the position, so it still closes
+/// all of a position that grew.
+fn keep_stop_orders(w: &mut World, trader: &Trader, stop_loss: f64, prices: &[u64]) {
+    let Some(acc) = w.margin_account(&trader.margin_account) else { return };
+    if acc.has_flag(BANKRUPT) {
+        return;
+    }
+    let is_stop = |o: &Order| !o.is_empty() && o.is_reduce_only() && o.kind == order_kind::MARKET;
+    for p in acc.active_positions().filter(|p| p.base_amount != 0) {
+        let m = p.market_index;
+        let close = if p.base_amount > 0 { order_side::ASK } else { order_side::BID };
+        for o in acc.orders.iter().filter(|o| is_stop(o) && o.market_index == m && o.side != close) {
+            let cancel = margin_engine_sdk::instructions::cancel_order(trader.owner, trader.margin_account, o.order_id);
+            let _ = w.send(vec![cancel], &[&trader.keypair]);
+        }
+        if acc.orders.iter().any(|o| is_stop(o) && o.market_index == m && o.side == close) {
+            continue;
+        }
+        let price = prices[m as usize] as f64;
+        let tick = w.market(m).risk.tick_size;
+        let step = MARKETS[m as usize].step_size;
+        let down = close == order_side::ASK;
+        let trigger = if down { price * (1.0 - stop_loss) } else { price * (1.0 + stop_loss) };
+        // Worst price 10% past the trigger: the fill band bounds the execution anyway.
+        let worst = if down { trigger * 0.9 } else { trigger * 1.1 };
+        let worst = ((worst as u64) / tick).max(1) * tick;
+        let size = p.base_amount.unsigned_abs().saturating_mul(4) / step * step;
+        let stop = orders::stop_market(m, close, trigger as u64, worst, size);
+        let groups = margin_engine_sdk::instructions::market_groups(&[&acc], Some(m), w.env.oracles());
+        let place = margin_engine_sdk::instructions::place_order(
+            trader.owner,
+            trader.margin_account,
+            w.env.oracles_of(m),
+            stop,
+            groups,
+        );
+        let _ = w.send(vec![place], &[&trader.keypair]);
     }
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use margin_engine::instructions::PlaceOrderArgs;
-use margin_engine::state::{MarginAccount, Market};
+use margin_engine::state::{MarginAccount, Market, Order};
 use margin_engine_sdk::accounts::decode;
 use margin_engine_sdk::chain::{Chain, ChainClock, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill};
@@ -53,6 +53,15 @@ impl MarketModel {
     pub fn price_1e6(&self) -> u64 {
         margin_engine_sdk::scenario::to_price_1e6(self.oracle)
     }
+}
+
+/// A trade through the depth, sized and priced (`World::depth_quote`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DepthQuote {
+    pub base: u64,
+    pub price: u64,
+    /// Signed USD notional (buys positive) the impact law is fed.
+    pub signed_usd: f64,
 }
 
 /// Why a depth trade did not happen.
@@ -155,6 +164,17 @@ impl World {
         reduce_only: bool,
         forced: bool,
     ) -> Result<u64, TradeRefusal> {
+        let quote = self.depth_quote(market, buy, base)?;
+        let lp = self.next_liquidity_provider();
+        self.direct_trade(taker, &lp, market, buy, quote.price, quote.base, reduce_only)
+            .map_err(TradeRefusal::Program)?;
+        self.apply_impact(market, quote.signed_usd, forced);
+        Ok(quote.base)
+    }
+
+    /// Size and price of a trade of up to `base` through the depth now: cut to stay inside the
+    /// fill band, at the impacted execution price.
+    pub fn depth_quote(&self, market: u16, buy: bool, base: u64) -> Result<DepthQuote, TradeRefusal> {
         let m = &self.markets[market as usize];
         let step = m.spec.step_size;
         let sign = if buy { 1.0 } else { -1.0 };
@@ -176,16 +196,69 @@ impl World {
         let signed_usd = sign * base as f64 / 1e9 * price_now;
         let (_, exec_log) = m.law.preview(&m.impact, signed_usd);
         let price = margin_engine_sdk::scenario::to_price_1e6(m.exogenous * exec_log.exp());
+        Ok(DepthQuote { base, price, signed_usd })
+    }
+
+    fn next_liquidity_provider(&mut self) -> Trader {
         let lp = self.liquidity_providers[self.lp_turn % self.liquidity_providers.len()].clone();
         self.lp_turn += 1;
-        self.direct_trade(taker, &lp, market, buy, price, base, reduce_only).map_err(TradeRefusal::Program)?;
+        lp
+    }
+
+    fn apply_impact(&mut self, market: u16, signed_usd: f64, forced: bool) {
         let m = &mut self.markets[market as usize];
         m.law.apply(&mut m.impact, signed_usd);
         if forced {
             m.law.apply(&mut m.forced_impact, signed_usd);
             m.peak_forced_log_impact = m.peak_forced_log_impact.max(m.law.log_impact(&m.forced_impact).abs());
         }
-        Ok(base)
+    }
+
+    /// Plays the trigger keeper for one stop order of `account` (margin account `key`): fires it
+    /// if it has not fired (`trigger_order`, the filler as keeper) and fills it through the depth
+    /// against the next liquidity provider in the same transaction, as forced flow. Nothing is
+    /// sent when the depth's price is beyond the stop's worst price. Returns the base filled.
+    pub fn execute_stop(&mut self, key: Pubkey, account: &MarginAccount, order: &Order) -> Result<u64, TradeRefusal> {
+        let market = order.market_index;
+        let held = account.position_index(market).map_or(0, |p| account.positions[p].base_amount.unsigned_abs());
+        let buy = order.side == BID;
+        let quote = self.depth_quote(market, buy, order.base_amount.min(held))?;
+        let within = if buy { quote.price <= order.price } else { quote.price >= order.price };
+        if !within {
+            return Err(TradeRefusal::TooSmall);
+        }
+        let lp = self.next_liquidity_provider();
+        let lp_account = self.margin_account(&lp.margin_account).expect("liquidity provider account");
+        let oracles = self.env.oracles_of(market);
+        let mut ixs = vec![];
+        if order.is_untriggered() {
+            ixs.push(ix::trigger_order(
+                self.filler.owner,
+                self.filler.margin_account,
+                key,
+                market,
+                oracles,
+                order.order_id,
+            ));
+        }
+        let maker_side = if buy { ASK } else { BID };
+        let lp_groups = ix::market_groups(&[&lp_account], Some(market), self.env.oracles());
+        let maker = orders::limit(market, maker_side, quote.price, quote.base);
+        ixs.push(ix::place_order(lp.owner, lp.margin_account, oracles, maker, lp_groups));
+        let fill_groups = ix::market_groups(&[account, &lp_account], Some(market), self.env.oracles());
+        let fill = Fill {
+            market_index: market,
+            taker: key,
+            taker_order_id: order.order_id,
+            maker: lp.margin_account,
+            maker_order_id: lp_account.next_order_id,
+            max_base_amount: quote.base,
+        };
+        ixs.push(ix::fill_orders(self.filler.owner, self.filler.margin_account, oracles, fill, fill_groups));
+        let filler = self.filler.keypair.clone();
+        self.send(ixs, &[&lp.keypair, &filler]).map_err(TradeRefusal::Program)?;
+        self.apply_impact(market, quote.signed_usd, true);
+        Ok(quote.base)
     }
 
     /// `taker` and `maker` trade directly at `price` (no depth, no impact): one transaction.

@@ -43,6 +43,10 @@ import {
   marketName,
   OracleConfig,
   OrderSide,
+  ORDER_KIND,
+  ORDER_TRIGGER,
+  TIME_IN_FORCE,
+  TRIGGER_KEEPER_FEE,
   planLiquidationStep,
   positionIn,
   programFailure,
@@ -114,6 +118,8 @@ describe("margin engine on localnet", () => {
   let alice: Trader; // taker, goes long, gets liquidated
   let bob: Trader; // maker, goes short
   let keeper: Trader; // filler and liquidator
+  let carol: Trader; // taker of placeAndTake, owner of a stop
+  let dave: Trader; // its maker
   const pyth = [Keypair.generate().publicKey, Keypair.generate().publicKey];
   const feeds = [feedIdFromByte(1), feedIdFromByte(2)];
   const prices: Record<number, bigint> = { [SOL]: SOL_PRICE, [ETH]: ETH_PRICE };
@@ -158,7 +164,11 @@ describe("margin engine on localnet", () => {
   const assertConservation = async () => {
     const exchange = await client.fetchExchange();
     const vault = await tokenBalance(client.collateralVault());
-    const accounts = await Promise.all([alice, bob, keeper].map(margin));
+    // Every margin account the suite opened (carol and dave open theirs in the last test).
+    const opened = await Promise.all(
+      [alice, bob, keeper, carol, dave].map(async (t) => ((await client.fetchMarginAccount(t.account).catch(() => null)) ? t : null)),
+    );
+    const accounts = await Promise.all(opened.filter((t): t is Trader => t !== null).map(margin));
     const markets = await Promise.all([SOL, ETH].map((i) => client.fetchMarket(i)));
     const collateral = accounts.reduce((s, a) => s + big(a.collateral), 0n);
     let quote = 0n;
@@ -227,6 +237,8 @@ describe("margin engine on localnet", () => {
       alice = await newTrader("alice", 1_000n * USDC);
       bob = await newTrader("bob", 5_000n * USDC);
       keeper = await newTrader("keeper", 1_000n * USDC);
+      carol = await newTrader("carol", 2_000n * USDC);
+      dave = await newTrader("dave", 2_000n * USDC);
     }),
   );
 
@@ -1180,6 +1192,76 @@ describe("margin engine on localnet", () => {
       await advanceSlots(ln.connection, 1n);
       await freshPrices();
       await expectProgramError(client.updateFunding(SOL), "FundingNotDue");
+      await assertConservation();
+    }),
+  );
+  it(
+    "placeAndTake and triggerOrder: FOK refused, IOC crosses a resting ask, a stop fires at the oracle and pays its keeper",
+    diagnosed(async () => {
+      for (const t of [carol, dave]) {
+        await client.createMarginAccount(t.kp);
+        await client.deposit({ depositor: t.kp, marginAccount: t.account, source: t.wallet, amount: 1_000n * USDC });
+      }
+      await freshPrices();
+      const price = prices[SOL];
+      const base = BASE / 10n;
+      const ask = await client.placeOrder({
+        authority: dave.kp,
+        marginAccount: dave.account,
+        order: { marketIndex: SOL, side: OrderSide.Ask, price, baseAmount: base },
+      });
+      const order = { marketIndex: SOL, side: OrderSide.Bid, price, baseAmount: 2n * base };
+      const makers = [{ marginAccount: dave.account, orderId: ask.orderId }];
+      const take = (timeInForce: number) =>
+        client.placeAndTake({ authority: carol.kp, marginAccount: carol.account, take: { order, timeInForce, makers } });
+      await expectProgramError(take(TIME_IN_FORCE.FILL_OR_KILL), "FillOrKillNotFilled");
+      const { events } = await take(TIME_IN_FORCE.IMMEDIATE_OR_CANCEL);
+      const [filled] = eventsNamed(events, "orderFilled");
+      assert.ok(filled.taker.equals(carol.account) && filled.maker.equals(dave.account));
+      assert.equal(big(filled.baseAmount), base);
+      assert.equal(big(filled.price), price);
+      assert.equal(big(filled.fillerReward), 0n, "no filler: its share goes to the insurance fund");
+      const c = await margin(carol);
+      assert.equal(big(positionIn(c, SOL)!.baseAmount), base);
+      assert.equal(openOrders(c).length, 0, "IOC: the rest is cancelled");
+
+      // A reduce-only stop-market sell 5% below the price (worst price 10% below).
+      const tick = big((await client.fetchMarket(SOL)).risk.tickSize);
+      const stop = await client.placeOrder({
+        authority: carol.kp,
+        marginAccount: carol.account,
+        order: {
+          marketIndex: SOL,
+          side: OrderSide.Ask,
+          price: ((price * 90n) / 100n / tick) * tick,
+          baseAmount: base,
+          reduceOnly: true,
+          kind: ORDER_KIND.MARKET,
+          trigger: ORDER_TRIGGER.BELOW,
+          triggerPrice: (price * 95n) / 100n,
+        },
+      });
+      const fire = () =>
+        client.triggerOrder({
+          keeper: keeper.kp,
+          keeperAccount: keeper.account,
+          marginAccount: carol.account,
+          marketIndex: SOL,
+          orderId: stop.orderId,
+        });
+      await expectProgramError(fire(), "TriggerConditionNotMet");
+      await setPrice(SOL, (price * 94n) / 100n);
+      const keeperBefore = big((await margin(keeper)).collateral);
+      const [triggered] = eventsNamed((await fire()).events, "orderTriggered");
+      assert.equal(big(triggered.keeperFee), TRIGGER_KEEPER_FEE);
+      assert.equal(triggered.cancelled, false);
+      assert.equal(big((await margin(keeper)).collateral), keeperBefore + TRIGGER_KEEPER_FEE);
+      const live = openOrders(await margin(carol));
+      assert.equal(live.length, 1);
+      assert.equal(live[0].trigger, ORDER_TRIGGER.NONE, "fired: a live market order");
+      await expectProgramError(fire(), "NotATriggerOrder");
+      await client.cancelOrder({ authority: carol.kp, marginAccount: carol.account, orderId: stop.orderId });
+      await setPrice(SOL, price);
       await assertConservation();
     }),
   );

@@ -26,6 +26,9 @@ pub struct Profile {
     pub take_profit: f64,
     /// ...or loses this share (a stop-out).
     pub stop_loss: f64,
+    /// The stop-loss is a stop-market order on chain (fired by a keeper), not a decision taken
+    /// at the trader's next look.
+    pub stop_orders: bool,
     /// Tops up collateral on a margin warning, after `top_up_delay_seconds`.
     pub tops_up: bool,
     pub top_up_delay_seconds: u64,
@@ -40,8 +43,32 @@ pub const WARNING_RATIO: f64 = 1.5;
 /// A top-up brings equity back to this multiple of the maintenance requirement.
 pub const TOP_UP_TO_RATIO: f64 = 3.0;
 
+/// Which stop-losses the live traders who use one keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum StopPolicy {
+    /// Stop-market orders on chain (`orders::stop_market`), fired by the trigger keeper.
+    Orders,
+    /// Decided at each of the trader's looks (a stop kept in the trader's head).
+    Mental,
+    /// No stop-losses at all: the comparison that shows what stops avoided.
+    None,
+}
+
+impl StopPolicy {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "orders" => Some(Self::Orders),
+            "mental" => Some(Self::Mental),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
 impl Profile {
-    pub fn draw(rng: &mut SplitMix) -> Self {
+    /// Draws the habits; the same draws whatever `stops` is, so runs that differ only in the stop
+    /// policy have the same population.
+    pub fn draw(rng: &mut SplitMix, stops: StopPolicy) -> Self {
         let style = if rng.uniform() < 0.5 { Style::Momentum } else { Style::MeanReversion };
         Profile {
             style,
@@ -49,7 +76,11 @@ impl Profile {
             leverage_min: 1.5,
             leverage_max: 2.0 + 6.0 * rng.uniform(),
             take_profit: 0.05 + 0.15 * rng.uniform(),
-            stop_loss: if rng.uniform() < 0.4 { 0.03 + 0.07 * rng.uniform() } else { f64::INFINITY },
+            stop_loss: match (rng.uniform() < 0.4, 0.03 + 0.07 * rng.uniform()) {
+                (true, share) if stops != StopPolicy::None => share,
+                _ => f64::INFINITY,
+            },
+            stop_orders: stops == StopPolicy::Orders,
             tops_up: rng.uniform() < 0.4,
             top_up_delay_seconds: (60.0 + 1_740.0 * rng.uniform()) as u64,
             withdraws_profit: rng.uniform() < 0.3,
@@ -121,7 +152,7 @@ pub fn decide(
             continue;
         }
         let r = p.unrealized_pnl / p.notional.abs();
-        if r >= profile.take_profit || r <= -profile.stop_loss {
+        if r >= profile.take_profit || (!profile.stop_orders && r <= -profile.stop_loss) {
             return Decision::Trade { market, notional: -p.notional, reduce_only: true, stop_out: r < 0.0 };
         }
     }
@@ -194,6 +225,7 @@ mod tests {
             leverage_max: 2.0,
             take_profit: 0.1,
             stop_loss: 0.05,
+            stop_orders: false,
             tops_up: true,
             top_up_delay_seconds: 300,
             withdraws_profit: true,
@@ -241,6 +273,21 @@ mod tests {
         o.positions[1] = PositionView { notional: -20_000.0, unrealized_pnl: -1_200.0 };
         let d = decide(&profile(Style::Momentum), &o, &MARKETS, 10, &mut SplitMix(1));
         assert_eq!(d, Decision::Trade { market: 1, notional: 20_000.0, reduce_only: true, stop_out: true });
+        // A stop kept as an order on chain is the keeper's to fire, not the trader's.
+        let ordered = Profile { stop_orders: true, ..profile(Style::Momentum) };
+        let d = decide(&ordered, &o, &MARKETS, 10, &mut SplitMix(1));
+        assert!(!matches!(d, Decision::Trade { stop_out: true, .. }), "{d:?}");
+    }
+
+    #[test]
+    fn the_stop_policy_changes_only_the_stops() {
+        for seed in 0..50 {
+            let [orders, mental, none] = [StopPolicy::Orders, StopPolicy::Mental, StopPolicy::None]
+                .map(|p| Profile::draw(&mut SplitMix(seed), p));
+            assert_eq!((orders.stop_loss.to_bits(), orders.stop_orders), (mental.stop_loss.to_bits(), true));
+            assert!(!mental.stop_orders && none.stop_loss.is_infinite());
+            assert_eq!(Profile { stop_loss: 0.0, stop_orders: false, ..orders }, Profile { stop_loss: 0.0, ..none });
+        }
     }
 
     #[test]
