@@ -300,9 +300,65 @@ fn a_stop_market_fires_on_the_oracle_pays_its_keeper_and_closes_the_position() {
     let before = fingerprint(&mut s.env);
     let result = s.env.fill(&keeper, ask_fill);
     refused(&mut s.env, before, result, ErrorCode::MarketOrderCannotMake);
+    // A keeper who picks the maker cannot fill the stop further from the oracle than liquidation's
+    // fees (1.5% here): a bid at $92 (2.1% under $94) is refused.
+    let low = s.env.place_order(&s.b, 0, BID, 92_000_000, B, OrderOpts::default()).unwrap();
+    let before = fingerprint(&mut s.env);
+    let result = s.env.fill(&keeper, Fill { maker: s.b.margin_account, maker_order_id: low, ..fill });
+    refused(&mut s.env, before, result, ErrorCode::MarketFillTooFarFromOracle);
     s.env.fill(&keeper, fill).unwrap();
     assert_eq!(base_of(&mut s.env, &s.a), 0);
     assert!(live_orders(&mut s.env, &s.a).is_empty());
+    s.env.assert_conservation();
+}
+
+#[test]
+fn a_stop_cannot_fire_on_a_price_older_than_a_few_seconds_and_an_expired_one_is_cancelled_unpaid() {
+    let mut s = setup();
+    long_a(&mut s);
+    let stop = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
+    // A genuine $94 update newer than any the market accepted, but 10 seconds old: within the
+    // trading staleness limit, beyond the trigger's.
+    s.env.advance_slots(100);
+    let slot = s.env.slot();
+    let feed = s.env.markets[0].feed_id;
+    let pyth = s.env.markets[0].pyth;
+    let published = s.env.backend.clock().unix_timestamp - 10;
+    s.env.write_pyth_full(pyth, feed, 94_000_000, 0, slot, published, VerificationLevel::Full);
+    let keeper = s.keeper.clone();
+    let before = fingerprint(&mut s.env);
+    let result = s.env.trigger_order(&keeper, &s.a, stop);
+    refused(&mut s.env, before, result, ErrorCode::OrderPriceTooOld);
+
+    // An expired stop is cancelled when fired, and its keeper is not paid.
+    let expiring =
+        PlaceOrderArgs { expiry_slot: s.env.slot() + 2, ..orders::stop_market(0, ASK, 93_000_000, 90_000_000, B) };
+    s.env.set_price(0, P100 as i64);
+    let expiring = place(&mut s.env, &s.a, expiring).unwrap();
+    s.env.advance_slots(5);
+    s.env.set_price(0, 92_000_000);
+    let k = s.env.margin_account(keeper.margin_account).collateral;
+    s.env.trigger_order(&keeper, &s.a, expiring).unwrap();
+    assert_eq!(s.env.margin_account(keeper.margin_account).collateral, k);
+    assert!(live_orders(&mut s.env, &s.a).iter().all(|o| o.order_id != expiring));
+    s.env.assert_conservation();
+}
+
+#[test]
+fn an_order_that_can_never_fill_does_not_block_a_cross() {
+    let mut s = setup();
+    let (ask_b, ask_c) = two_asks(&mut s);
+    // The keeper holds nothing: its reduce-only ask a tick better than the book needs no margin
+    // and can never fill. Passed first, it is skipped and b's and c's asks still fill.
+    let keeper = s.keeper.clone();
+    let tick = default_risk().tick_size;
+    let ro = OrderOpts { reduce_only: true, ..OrderOpts::default() };
+    let blocker = s.env.place_order(&keeper, 0, ASK, P100 - tick, B, ro).unwrap();
+    let order = orders::limit(0, BID, P100 + 1_000_000, 2 * B);
+    let makers = [keeper.margin_account, s.b.margin_account, s.c.margin_account];
+    s.env.place_and_take(&s.a, take(order, 1, vec![blocker, ask_b, ask_c]), &makers).unwrap();
+    assert_eq!(base_of(&mut s.env, &s.a), 2 * BASE);
+    assert_eq!(live_orders(&mut s.env, &keeper).len(), 1);
     s.env.assert_conservation();
 }
 

@@ -6,6 +6,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::bankruptcy::loss_market;
 use margin_engine::controller::liquidation::LiquidationOutcome;
+use margin_engine::controller::matching::reduce_only_cap;
 use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
 use margin_engine::math::trading::trigger_fired;
@@ -495,7 +496,12 @@ impl Book {
                 .orders
                 .iter()
                 .filter(|o| !o.is_empty() && o.market_index == index && !o.is_expired(slot) && !o.is_untriggered());
+            let held = account.position_index(index).map_or(0, |p| account.positions[p].base_amount);
             for o in live {
+                // A reduce-only order with nothing to reduce can never fill: it is no liquidity.
+                if reduce_only_cap(o, held, 1) == 0 {
+                    continue;
+                }
                 let Some(price) = o.limit_price(oracle, m.market.risk.tick_size) else { continue };
                 let r = Resting { key: *key, owner: account.owner, order: *o, price };
                 if o.side == order_side::BID {

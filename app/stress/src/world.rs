@@ -175,13 +175,18 @@ impl World {
     /// Size and price of a trade of up to `base` through the depth now: cut to stay inside the
     /// fill band, at the impacted execution price.
     pub fn depth_quote(&self, market: u16, buy: bool, base: u64) -> Result<DepthQuote, TradeRefusal> {
+        self.depth_quote_within(market, buy, base, self.band_log)
+    }
+
+    /// `depth_quote` with the execution kept within `band_log` of the published price.
+    fn depth_quote_within(&self, market: u16, buy: bool, base: u64, band_log: f64) -> Result<DepthQuote, TradeRefusal> {
         let m = &self.markets[market as usize];
         let step = m.spec.step_size;
         let sign = if buy { 1.0 } else { -1.0 };
         let published_log = (m.oracle / m.exogenous).ln();
         let before = m.law.log_impact(&m.impact);
         // Room left in the band, measured from the published price.
-        let room = self.band_log - (sign * (before - published_log)).max(0.0);
+        let room = band_log - (sign * (before - published_log)).max(0.0);
         if room <= 0.0 {
             return Err(TradeRefusal::TooSmall);
         }
@@ -216,13 +221,19 @@ impl World {
 
     /// Plays the trigger keeper for one stop order of `account` (margin account `key`): fires it
     /// if it has not fired (`trigger_order`, the filler as keeper) and fills it through the depth
-    /// against the next liquidity provider in the same transaction, as forced flow. Nothing is
-    /// sent when the depth's price is beyond the stop's worst price. Returns the base filled.
+    /// against the next liquidity provider in the same transaction, as forced flow, for as much as
+    /// the depth gives within the program's bound on such fills. Nothing is sent when the depth's
+    /// price is beyond the stop's worst price. Returns the base filled.
     pub fn execute_stop(&mut self, key: Pubkey, account: &MarginAccount, order: &Order) -> Result<u64, TradeRefusal> {
         let market = order.market_index;
         let held = account.position_index(market).map_or(0, |p| account.positions[p].base_amount.unsigned_abs());
         let buy = order.side == BID;
-        let quote = self.depth_quote(market, buy, order.base_amount.min(held))?;
+        // A keeper-matched market order fills at most liquidation's fees from the oracle
+        // (`controller::matching`): the stop takes what the depth gives within that.
+        let risk = self.market(market).risk;
+        let allowance = (risk.liquidation_fee + risk.insurance_fee) as f64 / 1e6;
+        let room = (1.0 + 0.9 * allowance).ln().min(self.band_log);
+        let quote = self.depth_quote_within(market, buy, order.base_amount.min(held), room)?;
         let within = if buy { quote.price <= order.price } else { quote.price >= order.price };
         if !within {
             return Err(TradeRefusal::TooSmall);

@@ -374,10 +374,12 @@ describe("zero-copy accounts through Anchor's Borsh coder", () => {
       "DuplicateMaker",
       "WrongKeeperAccount",
       "MakersOutOfPriceOrder",
+      "OrderPriceTooOld",
+      "MarketFillTooFarFromOracle",
     ];
     const base = errorCode("MarketIndexNotNext");
     appended.forEach((name, i) => assert.equal(errorCode(name), base + 1 + i, name));
-    assert.equal(IDL_JSON.errors!.at(-1)!.name, "MakersOutOfPriceOrder");
+    assert.equal(IDL_JSON.errors!.at(-1)!.name, "MarketFillTooFarFromOracle");
   });
 
   test("gate table: every IDL instruction has its pause bit; the guardian cannot stop de-risking", () => {

@@ -109,3 +109,7 @@ pub const MARKET_ORDER_MAX_SLOTS: u64 = 150;
 /// What `trigger_order` pays its keeper from the order's account (0.01 of the 6-decimal quote),
 /// never more than the account's positive collateral.
 pub const TRIGGER_KEEPER_FEE: u64 = 10_000;
+/// Oldest price (seconds since its signed publish time) a trigger may fire on, or a fill may price
+/// an oracle-pegged order or bound a keeper-matched market order at: the trading staleness limit
+/// (a minute) would let the caller pick, among recent genuine updates, the one that suits it.
+pub const ORDER_PRICE_MAX_AGE_SECONDS: i64 = 5;

@@ -230,4 +230,8 @@ pub enum ErrorCode {
     WrongKeeperAccount,
     #[msg("Makers must be passed best price first")]
     MakersOutOfPriceOrder,
+    #[msg("This order is priced at the oracle: the price must be at most ORDER_PRICE_MAX_AGE_SECONDS old")]
+    OrderPriceTooOld,
+    #[msg("A keeper-matched market order may not fill further from the oracle than liquidation would cost")]
+    MarketFillTooFarFromOracle,
 }

@@ -2661,6 +2661,16 @@ export type MarginEngine = {
       "code": 6112,
       "name": "makersOutOfPriceOrder",
       "msg": "Makers must be passed best price first"
+    },
+    {
+      "code": 6113,
+      "name": "orderPriceTooOld",
+      "msg": "This order is priced at the oracle: the price must be at most ORDER_PRICE_MAX_AGE_SECONDS old"
+    },
+    {
+      "code": 6114,
+      "name": "marketFillTooFarFromOracle",
+      "msg": "A keeper-matched market order may not fill further from the oracle than liquidation would cost"
     }
   ],
   "types": [
@@ -7409,6 +7419,16 @@ export const IDL_JSON: Idl = {
       "code": 6112,
       "name": "MakersOutOfPriceOrder",
       "msg": "Makers must be passed best price first"
+    },
+    {
+      "code": 6113,
+      "name": "OrderPriceTooOld",
+      "msg": "This order is priced at the oracle: the price must be at most ORDER_PRICE_MAX_AGE_SECONDS old"
+    },
+    {
+      "code": 6114,
+      "name": "MarketFillTooFarFromOracle",
+      "msg": "A keeper-matched market order may not fill further from the oracle than liquidation would cost"
     }
   ],
   "types": [

@@ -15,7 +15,7 @@ use crate::math::margin::notional_up;
 use crate::math::position::is_risk_reducing;
 use crate::math::trading::{crosses, fee, split_fee, within_band};
 use crate::safe_math::{SafeCast, SafeMath};
-use crate::state::{margin_account_flags, order_side, Exchange, MarginAccount, Market, Order};
+use crate::state::{margin_account_flags, order_kind, order_side, Exchange, MarginAccount, Market, Order};
 
 /// What one match did.
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +70,8 @@ pub fn check_match(taker: &Order, maker: &Order, market: &Market, oracle_price: 
 /// Fills up to `max_base` of the taker's order in `taker_slot` against the maker's in `maker_slot`
 /// at the maker's price (`check_match` first). Moves base and quote, fees (the protocol share to
 /// the fee pool) and the mark price; enforces the market mode and the open-interest cap.
+/// `price_age_seconds`: how old the oracle price is; `taker_chose_maker`: the taker's own
+/// `place_and_take` (else a keeper chose the pair).
 #[allow(clippy::too_many_arguments)]
 pub fn execute_match(
     taker: &mut MarginAccount,
@@ -80,6 +82,8 @@ pub fn execute_match(
     exchange: &mut Exchange,
     mode: MarketMode,
     oracle_price: u64,
+    price_age_seconds: i64,
+    taker_chose_maker: bool,
     max_base: u64,
     slot: u64,
 ) -> Result<Match> {
@@ -92,7 +96,21 @@ pub fn execute_match(
     );
     let taker_order = taker.orders[taker_slot];
     let maker_order = maker.orders[maker_slot];
+    // A keeper who picks the maker of a market order could fill it at the order's worst price
+    // against an order of its own: such a fill is bounded like liquidation (at most its fees away
+    // from the oracle, against the taker). Prices that follow the oracle, and that bound, need a
+    // price the caller cannot pick from the last minute.
+    let bounded = !taker_chose_maker && taker_order.kind == order_kind::MARKET;
+    let pegged = taker_order.kind == order_kind::ORACLE_PEG || maker_order.kind == order_kind::ORACLE_PEG;
+    if bounded || pegged {
+        require!(price_age_seconds <= ORDER_PRICE_MAX_AGE_SECONDS, ErrorCode::OrderPriceTooOld);
+    }
     let price = check_match(&taker_order, &maker_order, market, oracle_price, slot)?;
+    if bounded {
+        let allowance = market.risk.liquidation_fee.saturating_add(market.risk.insurance_fee);
+        let adverse = if taker_order.side == order_side::BID { price > oracle_price } else { price < oracle_price };
+        require!(!adverse || within_band(price, oracle_price, allowance), ErrorCode::MarketFillTooFarFromOracle);
+    }
 
     let taker_buys = taker_order.side == order_side::BID;
     let taker_pos = taker.position_index_or_open(market.market_index).ok_or(ErrorCode::TooManyPositions)?;

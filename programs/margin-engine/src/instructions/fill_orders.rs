@@ -80,6 +80,8 @@ pub fn handle_fill_orders<'info>(
         &mut exchange,
         mode,
         oracle_price,
+        clock.unix_timestamp.saturating_sub(accepted.publish_time),
+        false,
         max_base_amount,
         clock.slot,
     )?;

@@ -3,7 +3,7 @@ use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::controller::market::accept_price;
-use crate::controller::matching::{execute_match, require_margin_after_trade};
+use crate::controller::matching::{check_match, execute_match, reduce_only_cap, require_margin_after_trade};
 use crate::controller::orders::{insert_order, reduce_order, validate_order};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
@@ -168,8 +168,18 @@ pub fn handle_place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, ar
             beyond_limit = true;
             break;
         }
-        if taker.orders[taker_slot].is_empty() {
+        let taker_order = taker.orders[taker_slot];
+        if taker_order.is_empty() || reduce_only_cap(&taker_order, taker.positions[position_slot].base_amount, 1) == 0 {
             break;
+        }
+        // A maker order that cannot match is skipped, not fatal: a resting order that can never
+        // fill (a reduce-only order with nothing to reduce, a same-side or unfired order) must not
+        // let anyone block the taker's cross.
+        let maker_base = maker.position_index(order_args.market_index).map_or(0, |p| maker.positions[p].base_amount);
+        if reduce_only_cap(&maker_order, maker_base, 1) == 0
+            || check_match(&taker_order, &maker_order, &market, oracle_price, clock.slot).is_err()
+        {
+            continue;
         }
         let m = execute_match(
             &mut taker,
@@ -180,6 +190,8 @@ pub fn handle_place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, ar
             &mut exchange,
             mode,
             oracle_price,
+            clock.unix_timestamp.saturating_sub(accepted.publish_time),
+            true,
             u64::MAX,
             clock.slot,
         )?;

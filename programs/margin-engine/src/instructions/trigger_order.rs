@@ -17,7 +17,8 @@ use crate::state::{margin_account_flags, order_kind, order_trigger, Exchange, Ma
 /// Permissionless: a keeper fires a stop-loss / take-profit order whose oracle condition is met.
 /// The order becomes a live limit or market order (filled like any other, by `fill_orders`, in the
 /// same transaction if the keeper likes); the keeper earns `TRIGGER_KEEPER_FEE` from the order's
-/// account. A reduce-only trigger with nothing left to reduce is cancelled instead, unpaid.
+/// account (none while it is being liquidated). An expired trigger, or a reduce-only one with
+/// nothing left to reduce, is cancelled instead, unpaid.
 #[derive(Accounts)]
 #[instruction(order_id: u64)]
 pub struct TriggerOrder<'info> {
@@ -57,6 +58,11 @@ pub fn handle_trigger_order(ctx: Context<TriggerOrder>, order_id: u64) -> Result
 
     let fallback = accounts.fallback_oracle.as_ref().map(|a| a.as_ref());
     let accepted = accept_price(&mut market, &accounts.oracle, fallback, &clock, OracleAction::Trade)?;
+    // Within the trading staleness limit the keeper could pick the genuine update that fires it.
+    require!(
+        clock.unix_timestamp.saturating_sub(accepted.publish_time) <= ORDER_PRICE_MAX_AGE_SECONDS,
+        ErrorCode::OrderPriceTooOld
+    );
     require!(trigger_fired(order.trigger, order.trigger_price, accepted.price), ErrorCode::TriggerConditionNotMet);
     // A stop that only reduces fires in every mode that allows de-risking; one that may add risk
     // fires only where adding risk is allowed.
@@ -64,7 +70,10 @@ pub fn handle_trigger_order(ctx: Context<TriggerOrder>, order_id: u64) -> Result
     market.mode(accepted.price, accepted.ema_price, clock.slot).require_allows(action)?;
 
     let position_base = account.position_index(order.market_index).map_or(0, |p| account.positions[p].base_amount);
-    let cancelled = order.is_reduce_only() && reducible(order.side, position_base) == 0;
+    // An expired order can never fill, a reduce-only one with nothing left can never reduce:
+    // either is cancelled, unpaid.
+    let cancelled =
+        order.is_expired(clock.slot) || (order.is_reduce_only() && reducible(order.side, position_base) == 0);
     let mut keeper_fee = 0u64;
     if cancelled {
         reduce_order(&mut account, slot, order.base_amount)?;
@@ -74,7 +83,10 @@ pub fn handle_trigger_order(ctx: Context<TriggerOrder>, order_id: u64) -> Result
         if o.kind == order_kind::MARKET {
             o.expiry_slot = market_order_expiry(o.expiry_slot, clock.slot);
         }
-        keeper_fee = TRIGGER_KEEPER_FEE.min(account.collateral.max(0) as u64);
+        // An account in liquidation pays nothing: the fee would only deepen a possible deficit.
+        if !account.has_flag(margin_account_flags::BEING_LIQUIDATED) {
+            keeper_fee = TRIGGER_KEEPER_FEE.min(account.collateral.max(0) as u64);
+        }
         adjust_collateral(&mut account, &mut exchange, -keeper_fee.safe_i64()?)?;
         drop(account);
         let mut keeper = accounts.keeper_account.load_mut()?;
