@@ -148,6 +148,26 @@ fn replayed_older_update_in_a_second_account_is_refused_by_every_instruction_tha
     };
     let attack = ix::fill_orders(filler.owner, filler.margin_account, stale, fill, vec![]);
     refused(&mut w.env, vec![attack], &[&filler.keypair], ErrorCode::OracleReplayed);
+    // The taker's own cross, and a stop fired on the old low.
+    let take = margin_engine::instructions::PlaceAndTakeArgs {
+        order: margin_engine_sdk::orders::limit(0, BID, P100, BASE as u64),
+        time_in_force: margin_engine::instructions::time_in_force::IMMEDIATE_OR_CANCEL,
+        post_only_slide: false,
+        maker_order_ids: vec![ask],
+    };
+    let cross = ix::place_and_take(target.owner, target.margin_account, stale, take, &[c.margin_account], vec![]);
+    refused(&mut w.env, vec![cross], &[&target.keypair], ErrorCode::OracleReplayed);
+    let stop = margin_engine_sdk::orders::stop_market(0, ASK, 75_000_000, 70_000_000, BASE as u64);
+    let opts = OrderOpts {
+        reduce_only: true,
+        kind: stop.kind,
+        trigger: stop.trigger,
+        trigger_price: stop.trigger_price,
+        ..OrderOpts::default()
+    };
+    let stop_id = w.env.place_order(&c, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    let fire = ix::trigger_order(filler.owner, filler.margin_account, c.margin_account, 0, stale, stop_id);
+    refused(&mut w.env, vec![fire], &[&filler.keypair], ErrorCode::OracleReplayed);
     // The waterfall: a genuine crash makes the target bankrupt; an older print cannot price it.
     w.env.send(ix::cancel_all_orders(target.owner, target.margin_account, None), &[&target.keypair]).unwrap();
     w.env.advance_slots(1);
