@@ -588,6 +588,25 @@ impl<B: Backend> TestEnv<B> {
         Ok(self.margin_account(trader.margin_account).next_order_id - 1)
     }
 
+    /// Places an order built by the SDK (`margin_engine_sdk::orders`) for the trader.
+    pub fn place(
+        &mut self,
+        trader: &Trader,
+        args: margin_engine::instructions::PlaceOrderArgs,
+    ) -> Result<u64, TxError> {
+        let opts = OrderOpts {
+            reduce_only: args.reduce_only,
+            post_only: args.post_only,
+            expiry_slot: args.expiry_slot,
+            client_order_id: args.client_order_id,
+            kind: args.kind,
+            trigger: args.trigger,
+            trigger_price: args.trigger_price,
+            peg_offset: args.peg_offset,
+        };
+        self.place_order(trader, args.market_index, args.side, args.price, args.base_amount, opts)
+    }
+
     pub fn place_order(
         &mut self,
         trader: &Trader,

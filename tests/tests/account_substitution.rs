@@ -190,14 +190,7 @@ fn every_account_of_every_instruction_substituted_or_unsigned_is_refused() {
     let call = w.env.place_and_take_instruction(&a, take, &[b.margin_account]);
     w.check("place_and_take", call, &[&a.keypair]);
     let stop = margin_engine_sdk::orders::stop_market(0, BID, 101_000_000, 103_000_000, BASE as u64);
-    let opts = OrderOpts {
-        reduce_only: true,
-        kind: stop.kind,
-        trigger: stop.trigger,
-        trigger_price: stop.trigger_price,
-        ..OrderOpts::default()
-    };
-    let stop_id = w.env.place_order(&b, 0, BID, stop.price, stop.base_amount, opts).unwrap();
+    let stop_id = w.env.place(&b, stop).unwrap();
     w.env.set_price(0, 101_000_000);
     let fire = ix::trigger_order(keeper.owner, keeper.margin_account, b.margin_account, 0, oracles, stop_id);
     w.check("trigger_order", fire, &[&keeper.keypair]);

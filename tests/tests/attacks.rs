@@ -158,14 +158,7 @@ fn replayed_older_update_in_a_second_account_is_refused_by_every_instruction_tha
     let cross = ix::place_and_take(target.owner, target.margin_account, stale, take, &[c.margin_account], vec![]);
     refused(&mut w.env, vec![cross], &[&target.keypair], ErrorCode::OracleReplayed);
     let stop = margin_engine_sdk::orders::stop_market(0, ASK, 75_000_000, 70_000_000, BASE as u64);
-    let opts = OrderOpts {
-        reduce_only: true,
-        kind: stop.kind,
-        trigger: stop.trigger,
-        trigger_price: stop.trigger_price,
-        ..OrderOpts::default()
-    };
-    let stop_id = w.env.place_order(&c, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    let stop_id = w.env.place(&c, stop).unwrap();
     let fire = ix::trigger_order(filler.owner, filler.margin_account, c.margin_account, 0, stale, stop_id);
     refused(&mut w.env, vec![fire], &[&filler.keypair], ErrorCode::OracleReplayed);
     // The waterfall: a genuine crash makes the target bankrupt; an older print cannot price it.

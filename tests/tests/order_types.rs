@@ -224,30 +224,16 @@ fn long_a(s: &mut Setup) {
     s.env.trade(&keeper, &a, &b, 0, BID, P100, B).unwrap();
 }
 
-fn place(env: &mut Env, t: &Trader, args: PlaceOrderArgs) -> Result<u64, TxError> {
-    let opts = OrderOpts {
-        reduce_only: args.reduce_only,
-        post_only: args.post_only,
-        expiry_slot: args.expiry_slot,
-        client_order_id: args.client_order_id,
-        kind: args.kind,
-        trigger: args.trigger,
-        trigger_price: args.trigger_price,
-        peg_offset: args.peg_offset,
-    };
-    env.place_order(t, args.market_index, args.side, args.price, args.base_amount, opts)
-}
-
 #[test]
 fn a_stop_market_fires_on_the_oracle_pays_its_keeper_and_closes_the_position() {
     let mut s = setup();
     long_a(&mut s);
     // A sell stop must lie below the price: at $105 it would fire at once.
     let before = fingerprint(&mut s.env);
-    let result = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 105_000_000, 90_000_000, B));
+    let result = s.env.place(&s.a, orders::stop_market(0, ASK, 105_000_000, 90_000_000, B));
     assert_eq!(result, Err(program_error(ErrorCode::TriggerWrongSide)));
     assert_eq!(fingerprint(&mut s.env), before);
-    let stop = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
+    let stop = s.env.place(&s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
     let o = live_orders(&mut s.env, &s.a)[0];
     assert_eq!(
         (o.kind, o.trigger, o.is_reduce_only(), o.expiry_slot),
@@ -316,7 +302,7 @@ fn a_stop_market_fires_on_the_oracle_pays_its_keeper_and_closes_the_position() {
 fn a_stop_cannot_fire_on_a_price_older_than_a_few_seconds_and_an_expired_one_is_cancelled_unpaid() {
     let mut s = setup();
     long_a(&mut s);
-    let stop = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
+    let stop = s.env.place(&s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
     // A genuine $94 update newer than any the market accepted, but 10 seconds old: within the
     // trading staleness limit, beyond the trigger's.
     s.env.advance_slots(100);
@@ -334,7 +320,7 @@ fn a_stop_cannot_fire_on_a_price_older_than_a_few_seconds_and_an_expired_one_is_
     let expiring =
         PlaceOrderArgs { expiry_slot: s.env.slot() + 2, ..orders::stop_market(0, ASK, 93_000_000, 90_000_000, B) };
     s.env.set_price(0, P100 as i64);
-    let expiring = place(&mut s.env, &s.a, expiring).unwrap();
+    let expiring = s.env.place(&s.a, expiring).unwrap();
     s.env.advance_slots(5);
     s.env.set_price(0, 92_000_000);
     let k = s.env.margin_account(keeper.margin_account).collateral;
@@ -366,8 +352,8 @@ fn an_order_that_can_never_fill_does_not_block_a_cross() {
 fn a_take_profit_limit_rests_once_fired_and_a_reduce_only_trigger_with_nothing_to_reduce_is_cancelled() {
     let mut s = setup();
     long_a(&mut s);
-    let tp = place(&mut s.env, &s.a, orders::take_profit_limit(0, ASK, 104_000_000, 104_000_000, B)).unwrap();
-    let stop = place(&mut s.env, &s.a, orders::stop_limit(0, ASK, 96_000_000, 95_000_000, B)).unwrap();
+    let tp = s.env.place(&s.a, orders::take_profit_limit(0, ASK, 104_000_000, 104_000_000, B)).unwrap();
+    let stop = s.env.place(&s.a, orders::stop_limit(0, ASK, 96_000_000, 95_000_000, B)).unwrap();
     let keeper = s.keeper.clone();
     s.env.advance_slots(1);
     s.env.set_price(0, 104_000_000);
@@ -398,14 +384,14 @@ fn a_take_profit_limit_rests_once_fired_and_a_reduce_only_trigger_with_nothing_t
 fn a_reduce_only_stop_fires_in_a_reduce_only_market_and_an_entry_trigger_does_not() {
     let mut s = setup();
     long_a(&mut s);
-    let stop = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
+    let stop = s.env.place(&s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
     // A buy entry that fires when the price falls to $90 (not reduce-only).
     let entry = PlaceOrderArgs {
         trigger: order_trigger::BELOW,
         trigger_price: 90_000_000,
         ..orders::market(0, BID, 99_000_000, B)
     };
-    let entry_id = place(&mut s.env, &s.c, entry).unwrap();
+    let entry_id = s.env.place(&s.c, entry).unwrap();
     let guardian = s.env.guardian.clone();
     s.env.send(ix::set_market_reduce_only(key(&guardian), 0, true), &[&guardian]).unwrap();
     s.env.advance_slots(1);
@@ -426,18 +412,18 @@ fn trigger_orders_that_can_add_risk_need_margin_and_reduce_only_ones_do_not() {
     let big_entry =
         PlaceOrderArgs { reduce_only: false, ..orders::stop_market(0, BID, 101_000_000, 102_000_000, 500 * B) };
     let before = fingerprint(&mut s.env);
-    let result = place(&mut s.env, &s.a, big_entry);
+    let result = s.env.place(&s.a, big_entry);
     assert_eq!(result, Err(program_error(ErrorCode::InsufficientInitialMargin)));
     assert_eq!(fingerprint(&mut s.env), before);
     // The same size reduce-only (it can only close the 1 SOL) needs none.
-    place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, 500 * B)).unwrap();
+    s.env.place(&s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, 500 * B)).unwrap();
 }
 
 #[test]
 fn an_old_genuine_price_cannot_fire_a_stop() {
     let mut s = setup();
     long_a(&mut s);
-    let stop = place(&mut s.env, &s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
+    let stop = s.env.place(&s.a, orders::stop_market(0, ASK, 95_000_000, 90_000_000, B)).unwrap();
     s.env.advance_slots(10);
     s.env.set_price(0, P100 as i64);
     s.env.refresh_market(0).unwrap();
@@ -475,13 +461,13 @@ fn a_pegged_order_follows_the_oracle_to_its_fill_and_its_offset_is_bounded() {
     // 5% band: an offset of $6 on $100 is beyond it; an offset off the tick grid is refused too.
     for (offset, code) in [(6_000_000, ErrorCode::PegOffsetOutOfBounds), (500_500, ErrorCode::PegOffsetOutOfBounds)] {
         let before = fingerprint(&mut s.env);
-        let result = place(&mut s.env, &s.b, peg(offset));
+        let result = s.env.place(&s.b, peg(offset));
         assert_eq!(result, Err(program_error(code)));
         assert_eq!(fingerprint(&mut s.env), before);
     }
     let limit_with_offset = PlaceOrderArgs { peg_offset: 1_000, ..orders::limit(0, ASK, P100, B) };
-    assert_eq!(place(&mut s.env, &s.b, limit_with_offset), Err(program_error(ErrorCode::PegOffsetOutOfBounds)));
-    let ask = place(&mut s.env, &s.b, peg(500_000)).unwrap();
+    assert_eq!(s.env.place(&s.b, limit_with_offset), Err(program_error(ErrorCode::PegOffsetOutOfBounds)));
+    let ask = s.env.place(&s.b, peg(500_000)).unwrap();
     // At $102 the ask is at $102.50: a bid at $102.40 does not cross it, one at $102.50 does.
     s.env.advance_slots(1);
     s.env.set_price(0, 102_000_000);

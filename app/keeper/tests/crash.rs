@@ -170,14 +170,7 @@ fn the_keeper_fires_a_stop_the_oracle_reached_and_fills_it_in_the_same_transacti
     env.trade(&filler, &trader, &counterparty, 0, BID, 100_000_000, 50 * BASE as u64).unwrap();
     // A stop-market sell of the whole long at $95 (worst price $90), and a resting bid at $94.
     let stop = margin_engine_sdk::orders::stop_market(0, ASK, 95_000_000, 90_000_000, 50 * BASE as u64);
-    let opts = OrderOpts {
-        reduce_only: true,
-        kind: stop.kind,
-        trigger: stop.trigger,
-        trigger_price: stop.trigger_price,
-        ..OrderOpts::default()
-    };
-    env.place_order(&trader, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    env.place(&trader, stop).unwrap();
     env.place_order(&bidder, 0, BID, 94_000_000, 50 * BASE as u64, OrderOpts::default()).unwrap();
     let keeper_trader = env.new_trader(0);
     let modes = Modes { liquidator: false, waterfall: false, filler: false, cranks: false, triggers: true };

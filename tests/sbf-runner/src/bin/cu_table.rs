@@ -197,14 +197,7 @@ fn basics(dir: &Path, r: &mut Report) {
         r.record(&env, "place_and_take", case);
     }
     let stop = margin_engine_sdk::orders::stop_market(0, ASK, 95_000_000, 90_000_000, 5 * BASE as u64);
-    let opts = OrderOpts {
-        reduce_only: true,
-        kind: stop.kind,
-        trigger: stop.trigger,
-        trigger_price: stop.trigger_price,
-        ..OrderOpts::default()
-    };
-    let stop_id = env.place_order(&taker, 0, ASK, stop.price, stop.base_amount, opts).unwrap();
+    let stop_id = env.place(&taker, stop).unwrap();
     r.record(&env, "place_order", "stop-market (reduce-only trigger)");
     env.advance_slots(1);
     env.set_price(0, 94_000_000);
@@ -330,7 +323,8 @@ fn waterfall(dir: &Path, r: &mut Report) {
 /// Size of a transaction of `ixs` signed by `signers` (the first pays), as the wire carries it:
 /// compact-u16 signature count, 64 bytes a signature, then the message.
 fn tx_size(ixs: &[margin_engine_tests::RawInstruction], signers: &[&RawKeypair]) -> (usize, usize) {
-    let instructions: Vec<solana_instruction::Instruction> = ixs.iter().map(margin_engine_sbf_runner::to_instruction).collect();
+    let instructions: Vec<solana_instruction::Instruction> =
+        ixs.iter().map(margin_engine_sbf_runner::to_instruction).collect();
     let kps: Vec<solana_keypair::Keypair> = signers.iter().map(|k| margin_engine_sbf_runner::keypair(k)).collect();
     let refs: Vec<&solana_keypair::Keypair> = kps.iter().collect();
     let tx = solana_transaction::Transaction::new_signed_with_payer(
@@ -477,12 +471,40 @@ fn main() {
     writeln!(w, "| instruction | case | program CU | tx CU | outcome |").unwrap();
     writeln!(w, "|---|---|---:|---:|---|").unwrap();
     let order = [
-        "initialize_exchange", "create_market", "create_margin_account", "set_delegate", "deposit", "withdraw",
-        "close_margin_account", "place_order", "cancel_order", "cancel_all_orders", "prune_expired_orders",
-        "fill_orders", "place_and_take", "trigger_order", "liquidate", "open_insurance_stake", "stake_insurance", "request_unstake", "unstake_insurance",
-        "withdraw_protocol_revenue", "resolve_bankruptcy", "auto_deleverage", "socialize_loss", "refresh_market",
-        "pause_operations", "resume_operations", "set_market_reduce_only", "propose_authority", "accept_authority",
-        "set_guardian", "update_risk_params", "execute_risk_update", "cancel_risk_update", "update_funding",
+        "initialize_exchange",
+        "create_market",
+        "create_margin_account",
+        "set_delegate",
+        "deposit",
+        "withdraw",
+        "close_margin_account",
+        "place_order",
+        "cancel_order",
+        "cancel_all_orders",
+        "prune_expired_orders",
+        "fill_orders",
+        "place_and_take",
+        "trigger_order",
+        "liquidate",
+        "open_insurance_stake",
+        "stake_insurance",
+        "request_unstake",
+        "unstake_insurance",
+        "withdraw_protocol_revenue",
+        "resolve_bankruptcy",
+        "auto_deleverage",
+        "socialize_loss",
+        "refresh_market",
+        "pause_operations",
+        "resume_operations",
+        "set_market_reduce_only",
+        "propose_authority",
+        "accept_authority",
+        "set_guardian",
+        "update_risk_params",
+        "execute_risk_update",
+        "cancel_risk_update",
+        "update_funding",
     ];
     let mut missing = vec![];
     for name in order {
@@ -492,7 +514,16 @@ fn main() {
         }
         for row in rows {
             let case = if row.case.is_empty() { "—".to_string() } else { row.case.clone() };
-            writeln!(w, "| `{}` | {} | {} | {} | {} |", row.instruction, case, fmt(row.program_cu), fmt(row.tx_cu), row.status).unwrap();
+            writeln!(
+                w,
+                "| `{}` | {} | {} | {} | {} |",
+                row.instruction,
+                case,
+                fmt(row.program_cu),
+                fmt(row.tx_cu),
+                row.status
+            )
+            .unwrap();
         }
     }
     writeln!(w).unwrap();
@@ -525,7 +556,8 @@ fn main() {
         .unwrap(),
         None => writeln!(w, "- `liquidate` transaction size: not measured (scenario failed).").unwrap(),
     }
-    writeln!(w, "- `MarginAccount` on chain: 8 + size_of::<MarginAccount>() = **{} bytes**.", fmt(account_size as u64)).unwrap();
+    writeln!(w, "- `MarginAccount` on chain: 8 + size_of::<MarginAccount>() = **{} bytes**.", fmt(account_size as u64))
+        .unwrap();
     writeln!(w).unwrap();
 
     writeln!(w, "## Against the targets").unwrap();
@@ -543,12 +575,20 @@ fn main() {
         _ => None,
     };
     let ok_row = |name: &str, case_prefix: &str| {
-        r.rows.iter().find(|row| row.instruction == name && row.case.starts_with(case_prefix) && row.status == "ok").map(|row| row.program_cu)
+        r.rows
+            .iter()
+            .find(|row| row.instruction == name && row.case.starts_with(case_prefix) && row.status == "ok")
+            .map(|row| row.program_cu)
     };
-    let fill_max = [r.get("fill_orders", 1), r.get("fill_orders", 8), ok_row("fill_orders", "opens")].into_iter().flatten().max();
+    let fill_max =
+        [r.get("fill_orders", 1), r.get("fill_orders", 8), ok_row("fill_orders", "opens")].into_iter().flatten().max();
     let deposit = ok_row("deposit", "");
-    let withdraw_max = [r.get("withdraw", 1), r.get("withdraw", 8), ok_row("withdraw", "0")].into_iter().flatten().max();
-    let refresh_max = [ok_row("refresh_market", "Pyth only"), ok_row("refresh_market", "Pyth + Switchboard")].into_iter().flatten().max();
+    let withdraw_max =
+        [r.get("withdraw", 1), r.get("withdraw", 8), ok_row("withdraw", "0")].into_iter().flatten().max();
+    let refresh_max = [ok_row("refresh_market", "Pyth only"), ok_row("refresh_market", "Pyth + Switchboard")]
+        .into_iter()
+        .flatten()
+        .max();
     let targets = [
         ("health check ≤ 2,500 CU per open position (withdraw, (8 − 1) / 7)", per_pos, 2_500),
         ("liquidate with 8 positions ≤ 80,000", r.get("liquidate", 8), 80_000),
