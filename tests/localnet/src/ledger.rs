@@ -96,8 +96,7 @@ impl Ledger {
         for (id, path) in &args.programs {
             let elf = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let lamports = 1_000_000_000; // rent-exempt for any program size up to ~140 MB
-            program_test
-                .add_account(*id, Account { lamports, data: elf, owner: BPF_LOADER, executable: true, rent_epoch: 0 });
+            program_test.add_account(*id, Account { lamports, data: elf, owner: BPF_LOADER, executable: true, rent_epoch: 0 });
         }
         for (id, path) in &args.accounts {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -208,10 +207,7 @@ impl Ledger {
         self.records.get(sig)
     }
 
-    pub async fn simulate(
-        &self,
-        tx: &VersionedTransaction,
-    ) -> Result<(Option<TransactionError>, Vec<String>, u64), String> {
+    pub async fn simulate(&self, tx: &VersionedTransaction) -> Result<(Option<TransactionError>, Vec<String>, u64), String> {
         let sim = self.ctx.banks_client.simulate_transaction(tx.clone()).await.map_err(|e| e.to_string())?;
         let (logs, units) = sim.simulation_details.map(|d| (d.logs, d.units_consumed)).unwrap_or_default();
         let err = match sim.result {
@@ -223,11 +219,7 @@ impl Ledger {
 
     /// `sendTransaction`: with preflight, a transaction that would fail is refused before it
     /// lands (as a validator's RPC does); otherwise it executes and its result is recorded.
-    pub async fn send(
-        &mut self,
-        tx: VersionedTransaction,
-        preflight: bool,
-    ) -> Result<Signature, Result<Preflight, String>> {
+    pub async fn send(&mut self, tx: VersionedTransaction, preflight: bool) -> Result<Signature, Result<Preflight, String>> {
         tx.sanitize().map_err(|e| Err(format!("invalid transaction: {e}")))?;
         let sig = *tx.signatures.first().ok_or_else(|| Err("transaction has no signature".to_string()))?;
         if let Some(r) = self.records.get(&sig) {
@@ -243,12 +235,8 @@ impl Ledger {
         }
         let keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
         let pre_balances = self.balances(&keys).await;
-        let outcome = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx.clone())
-            .await
-            .map_err(|e| Err(e.to_string()))?;
+        let outcome =
+            self.ctx.banks_client.process_transaction_with_metadata(tx.clone()).await.map_err(|e| Err(e.to_string()))?;
         let (logs, compute_units) =
             outcome.metadata.map(|m| (m.log_messages, m.compute_units_consumed)).unwrap_or_default();
         let err = outcome.result.err();
@@ -269,16 +257,7 @@ impl Ledger {
         let block_time = self.clock().await.map(|c| c.unix_timestamp).unwrap_or_else(|_| now_unix());
         self.records.insert(
             sig,
-            TxRecord {
-                slot: self.slot,
-                err,
-                logs,
-                compute_units,
-                transaction: tx,
-                pre_balances,
-                post_balances,
-                block_time,
-            },
+            TxRecord { slot: self.slot, err, logs, compute_units, transaction: tx, pre_balances, post_balances, block_time },
         );
         Ok(sig)
     }

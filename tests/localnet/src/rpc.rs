@@ -75,9 +75,7 @@ fn ui_account(a: &solana_account::Account) -> Value {
 fn decode_transaction(params: &Value) -> Result<VersionedTransaction, RpcError> {
     let wire = params[0].as_str().ok_or_else(|| invalid_params("param 0: expected an encoded transaction"))?;
     let bytes = match params[1]["encoding"].as_str().unwrap_or("base58") {
-        "base64" => base64::engine::general_purpose::STANDARD
-            .decode(wire)
-            .map_err(|e| invalid_params(format!("invalid base64: {e}")))?,
+        "base64" => base64::engine::general_purpose::STANDARD.decode(wire).map_err(|e| invalid_params(format!("invalid base64: {e}")))?,
         "base58" => bs58::decode(wire).into_vec().map_err(|e| invalid_params(format!("invalid base58: {e}")))?,
         other => return Err(invalid_params(format!("unsupported encoding: {other}"))),
     };
@@ -100,9 +98,7 @@ fn passes_filters(data: &[u8], filters: &Value) -> Result<bool, RpcError> {
             let offset = m["offset"].as_u64().ok_or_else(|| invalid_params("memcmp.offset"))? as usize;
             let text = m["bytes"].as_str().ok_or_else(|| invalid_params("memcmp.bytes"))?;
             let bytes = match m["encoding"].as_str().unwrap_or("base58") {
-                "base64" => base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .map_err(|_| invalid_params("memcmp base64"))?,
+                "base64" => base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| invalid_params("memcmp base64"))?,
                 _ => bs58::decode(text).into_vec().map_err(|_| invalid_params("memcmp base58"))?,
             };
             if data.get(offset..offset + bytes.len()) != Some(&bytes[..]) {
@@ -132,10 +128,7 @@ async fn dispatch(method: &str, params: &Value, ledger: &mut Ledger) -> RpcResul
         }
         "getLatestBlockhash" => {
             let hash = ledger.latest_blockhash().await.map_err(internal)?;
-            Ok(with_context(
-                slot,
-                json!({"blockhash": hash.to_string(), "lastValidBlockHeight": slot + BLOCKHASH_LIFETIME}),
-            ))
+            Ok(with_context(slot, json!({"blockhash": hash.to_string(), "lastValidBlockHeight": slot + BLOCKHASH_LIFETIME})))
         }
         "isBlockhashValid" => {
             let hash: solana_hash::Hash =
@@ -175,23 +168,15 @@ async fn dispatch(method: &str, params: &Value, ledger: &mut Ledger) -> RpcResul
         }
         "getTokenAccountBalance" => {
             let key = pubkey_param(params, 0)?;
-            let account = ledger
-                .account(&key)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| invalid_params("Invalid param: could not find account"))?;
+            let account = ledger.account(&key).await.map_err(internal)?.ok_or_else(|| invalid_params("Invalid param: could not find account"))?;
             if account.data.len() < 72 {
                 return Err(invalid_params("Invalid param: not a Token account"));
             }
             let mint = Pubkey::new_from_array(account.data[0..32].try_into().unwrap());
             let amount = u64::from_le_bytes(account.data[64..72].try_into().unwrap());
-            let decimals =
-                ledger.account(&mint).await.map_err(internal)?.and_then(|m| m.data.get(44).copied()).unwrap_or(0);
+            let decimals = ledger.account(&mint).await.map_err(internal)?.and_then(|m| m.data.get(44).copied()).unwrap_or(0);
             let ui = amount as f64 / 10f64.powi(decimals as i32);
-            Ok(with_context(
-                slot,
-                json!({"amount": amount.to_string(), "decimals": decimals, "uiAmount": ui, "uiAmountString": ui.to_string()}),
-            ))
+            Ok(with_context(slot, json!({"amount": amount.to_string(), "decimals": decimals, "uiAmount": ui, "uiAmountString": ui.to_string()})))
         }
         "getProgramAccounts" => {
             let program = pubkey_param(params, 0)?;
@@ -255,8 +240,7 @@ async fn dispatch(method: &str, params: &Value, ledger: &mut Ledger) -> RpcResul
             Ok(with_context(slot, Value::Array(statuses)))
         }
         "getTransaction" => {
-            let sig: Signature =
-                params[0].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| invalid_params("param 0: signature"))?;
+            let sig: Signature = params[0].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| invalid_params("param 0: signature"))?;
             let encoding = params[1]["encoding"].as_str().unwrap_or("json");
             Ok(ledger.record(&sig).map(|r| transaction_json(r, encoding)).unwrap_or(Value::Null))
         }
@@ -287,10 +271,8 @@ fn transaction_json(r: &crate::ledger::TxRecord, encoding: &str) -> Value {
         let instructions: Vec<Value> = message
             .instructions()
             .iter()
-            .map(|ix| {
-                json!({"programIdIndex": ix.program_id_index, "accounts": ix.accounts,
-                "data": bs58::encode(&ix.data).into_string(), "stackHeight": null})
-            })
+            .map(|ix| json!({"programIdIndex": ix.program_id_index, "accounts": ix.accounts,
+                "data": bs58::encode(&ix.data).into_string(), "stackHeight": null}))
             .collect();
         let mut m = json!({
             "accountKeys": message.static_account_keys().iter().map(|k| k.to_string()).collect::<Vec<_>>(),

@@ -43,9 +43,7 @@ async fn handle_http(req: Request<Incoming>, ledger: Arc<Mutex<Ledger>>) -> Resu
             Value::Array(out)
         }
         Ok(call) => rpc::handle(&call, &ledger).await,
-        Err(e) => {
-            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": format!("Parse error: {e}")}})
-        }
+        Err(e) => json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": format!("Parse error: {e}")}}),
     };
     Ok(Response::builder()
         .header("content-type", "application/json")

@@ -54,11 +54,7 @@ impl SbfBackend {
 
     pub fn with_so_dir(dir: &Path) -> Self {
         let dir = dir.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        assert!(
-            dir.join("margin_engine.so").is_file(),
-            "no margin_engine.so in {} (run programs/sbf/build.sh)",
-            dir.display()
-        );
+        assert!(dir.join("margin_engine.so").is_file(), "no margin_engine.so in {} (run programs/sbf/build.sh)", dir.display());
         // program-test decides between builtin and .so from SBF_OUT_DIR, and searches it for
         // `<name>.so`: set it before `ProgramTest::default()`.
         std::env::set_var("SBF_OUT_DIR", &dir);
@@ -80,7 +76,8 @@ impl Default for SbfBackend {
 impl SbfBackend {
     /// Keeps what the last transaction did (a failed one's compute units are not in `TxError`).
     fn record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &Result<(), TxError>) -> Option<u64> {
-        self.last = LastTx { ok: outcome.is_ok(), compute_units, logs: logs.to_vec(), error: outcome.clone().err() };
+        self.last =
+            LastTx { ok: outcome.is_ok(), compute_units, logs: logs.to_vec(), error: outcome.clone().err() };
         compute_units
     }
 }

@@ -93,12 +93,7 @@ fn scenario(dir: &std::path::Path, report: &mut Report) -> usize {
     report.record("initialize_exchange", &env.backend);
     env.add_market("SOL-PERP", P100 as i64, default_risk());
     report.record("create_market (Pyth only)", &env.backend);
-    let btc_risk = margin_engine::state::RiskParams {
-        tick_size: 1_000_000,
-        step_size: 1_000_000,
-        min_order_size: 1_000_000,
-        ..default_risk()
-    };
+    let btc_risk = margin_engine::state::RiskParams { tick_size: 1_000_000, step_size: 1_000_000, min_order_size: 1_000_000, ..default_risk() };
     env.add_market_with_oracle("BTC-PERP", P50K as i64, btc_risk, true);
     report.record("create_market (Pyth + Switchboard)", &env.backend);
 
