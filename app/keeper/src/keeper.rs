@@ -6,7 +6,6 @@ use anchor_lang::solana_program::instruction::Instruction;
 use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::bankruptcy::loss_market;
 use margin_engine::controller::liquidation::LiquidationOutcome;
-use margin_engine::controller::matching::reduce_only_cap;
 use margin_engine::error::ErrorCode;
 use margin_engine::health::account_health;
 use margin_engine::math::trading::trigger_fired;
@@ -440,12 +439,18 @@ impl<C: Chain> Keeper<C> {
             }
         }
         due.sort_by(|a, b| b.0.cmp(&a.0));
+        // Each market's book once per tick, not once per due order (it scans every account).
+        let mut books: Vec<(u16, Option<Book>)> = vec![];
         for (_, key, order, owner) in due {
             let index = order.market_index;
             let Some(oracles) = Self::oracles(view, index) else { continue };
             let fire = ix::trigger_order(self.signer.pubkey(), self.account, key, index, oracles, order.order_id);
             let fired = Order { trigger: order_trigger::NONE, ..order };
-            let maker = Book::of(view, index).and_then(|book| book.best_maker_for(&fired, owner).cloned());
+            if !books.iter().any(|(i, _)| *i == index) {
+                books.push((index, Book::of(view, index)));
+            }
+            let book = books.iter().find(|(i, _)| *i == index).and_then(|(_, b)| b.as_ref());
+            let maker = book.and_then(|book| book.best_maker_for(&fired, owner).copied());
             let mut refused = true;
             if let Some(maker) = maker {
                 let fill = self.fill_call(view, oracles, (key, order.order_id), &maker);
@@ -499,7 +504,7 @@ impl Book {
             let held = account.position_index(index).map_or(0, |p| account.positions[p].base_amount);
             for o in live {
                 // A reduce-only order with nothing to reduce can never fill: it is no liquidity.
-                if reduce_only_cap(o, held, 1) == 0 {
+                if o.has_nothing_to_reduce(held) {
                     continue;
                 }
                 let Some(price) = o.limit_price(oracle, m.market.risk.tick_size) else { continue };

@@ -231,7 +231,7 @@ impl World {
         // A keeper-matched market order fills at most liquidation's fees from the oracle
         // (`controller::matching`): the stop takes what the depth gives within that.
         let risk = self.market(market).risk;
-        let allowance = (risk.liquidation_fee + risk.insurance_fee) as f64 / 1e6;
+        let allowance = risk.liquidation_allowance() as f64 / 1e6;
         let room = (1.0 + 0.9 * allowance).ln().min(self.band_log);
         let quote = self.depth_quote_within(market, buy, order.base_amount.min(held), room)?;
         let within = if buy { quote.price <= order.price } else { quote.price >= order.price };

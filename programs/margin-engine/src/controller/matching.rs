@@ -12,7 +12,7 @@ use crate::math::breaker::{MarketAction, MarketMode};
 use crate::math::fixed::{mul_div_u128, Rounding};
 use crate::math::funding::mark_after_fill;
 use crate::math::margin::notional_up;
-use crate::math::position::is_risk_reducing;
+use crate::math::position::{is_risk_reducing, reducible};
 use crate::math::trading::{crosses, fee, split_fee, within_band};
 use crate::safe_math::{SafeCast, SafeMath};
 use crate::state::{margin_account_flags, order_kind, order_side, Exchange, MarginAccount, Market, Order};
@@ -107,7 +107,7 @@ pub fn execute_match(
     }
     let price = check_match(&taker_order, &maker_order, market, oracle_price, slot)?;
     if bounded {
-        let allowance = market.risk.liquidation_fee.saturating_add(market.risk.insurance_fee);
+        let allowance = market.risk.liquidation_allowance();
         let adverse = if taker_order.side == order_side::BID { price > oracle_price } else { price < oracle_price };
         require!(!adverse || within_band(price, oracle_price, allowance), ErrorCode::MarketFillTooFarFromOracle);
     }
@@ -219,13 +219,4 @@ pub fn reduce_only_cap(order: &Order, position_base: i64, base: u64) -> u64 {
         return base;
     }
     base.min(reducible(order.side, position_base))
-}
-
-/// How much of `position_base` an order on `side` can reduce.
-pub fn reducible(side: u8, position_base: i64) -> u64 {
-    match side {
-        order_side::BID if position_base < 0 => position_base.unsigned_abs(),
-        order_side::ASK if position_base > 0 => position_base.unsigned_abs(),
-        _ => 0,
-    }
 }

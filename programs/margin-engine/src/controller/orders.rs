@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::MARKET_ORDER_MAX_SLOTS;
 use crate::error::ErrorCode;
 use crate::instructions::PlaceOrderArgs;
-use crate::math::trading::{trigger_fired, within_band};
+use crate::math::trading::{pegged_price, trigger_fired, within_band};
 use crate::safe_math::SafeMath;
 use crate::state::{order_flags, order_kind, order_side, order_trigger, MarginAccount, Market, Order};
 
@@ -32,14 +32,8 @@ pub fn validate_order(args: &PlaceOrderArgs, market: &Market, oracle_price: u64,
                 && within_band(bound, oracle_price, market.risk.fill_price_band),
             ErrorCode::PegOffsetOutOfBounds
         );
-        let order = Order {
-            kind: args.kind,
-            side: args.side,
-            price: args.price,
-            peg_offset: args.peg_offset,
-            ..Order::default()
-        };
-        require!(order.limit_price(oracle_price, tick).is_some(), ErrorCode::InvalidOrderPrice);
+        let pegged = pegged_price(oracle_price, args.peg_offset, tick, args.side == order_side::BID, args.price);
+        require!(pegged.is_some(), ErrorCode::InvalidOrderPrice);
     } else {
         require!(args.peg_offset == 0, ErrorCode::PegOffsetOutOfBounds);
         require!(args.price > 0 && args.price.is_multiple_of(tick), ErrorCode::InvalidOrderPrice);

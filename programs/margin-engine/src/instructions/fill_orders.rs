@@ -89,7 +89,7 @@ pub fn handle_fill_orders<'info>(
     let own = Some((&*market, &accounts.market.key(), &accepted));
     let mut prices = PriceCache::new();
     prices.load(own, ctx.remaining_accounts, &clock, OracleAction::Trade)?;
-    let fee_rate = market.risk.liquidation_fee as u64 + market.risk.insurance_fee as u64;
+    let fee_rate = market.risk.liquidation_allowance() as u64;
     for (account, fill, given_up, margin_error) in [
         (&*taker, m.taker_fill, m.taker_given_up(oracle_price)?, ErrorCode::InsufficientInitialMargin),
         (&*maker, m.maker_fill, m.maker_given_up(oracle_price)?, ErrorCode::MakerInsufficientMargin),

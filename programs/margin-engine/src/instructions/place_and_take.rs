@@ -3,7 +3,7 @@ use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::controller::market::accept_price;
-use crate::controller::matching::{check_match, execute_match, reduce_only_cap, require_margin_after_trade};
+use crate::controller::matching::{check_match, execute_match, require_margin_after_trade};
 use crate::controller::orders::{insert_order, reduce_order, validate_order};
 use crate::controller::vault::transfer_from_vault;
 use crate::error::ErrorCode;
@@ -127,7 +127,7 @@ pub fn handle_place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, ar
     });
     let taker_buys = order_args.side == order_side::BID;
     let taker_limit = taker.orders[taker_slot].limit_price(oracle_price, tick).ok_or(ErrorCode::InvalidOrderPrice)?;
-    let fee_rate = market.risk.liquidation_fee as u64 + market.risk.insurance_fee as u64;
+    let fee_rate = market.risk.liquidation_allowance() as u64;
 
     let mut filled = 0u64;
     let mut taker_given_up = 0u128;
@@ -169,14 +169,14 @@ pub fn handle_place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, ar
             break;
         }
         let taker_order = taker.orders[taker_slot];
-        if taker_order.is_empty() || reduce_only_cap(&taker_order, taker.positions[position_slot].base_amount, 1) == 0 {
+        if taker_order.is_empty() || taker_order.has_nothing_to_reduce(taker.positions[position_slot].base_amount) {
             break;
         }
         // A maker order that cannot match is skipped, not fatal: a resting order that can never
         // fill (a reduce-only order with nothing to reduce, a same-side or unfired order) must not
         // let anyone block the taker's cross.
         let maker_base = maker.position_index(order_args.market_index).map_or(0, |p| maker.positions[p].base_amount);
-        if reduce_only_cap(&maker_order, maker_base, 1) == 0
+        if maker_order.has_nothing_to_reduce(maker_base)
             || check_match(&taker_order, &maker_order, &market, oracle_price, clock.slot).is_err()
         {
             continue;
@@ -245,10 +245,9 @@ pub fn handle_place_and_take<'info>(ctx: Context<'info, PlaceAndTake<'info>>, ar
 
     // The taker's margin rule over the whole instruction: a risk-reducing outcome (the position
     // shrank and no resting order raised its worst case) is judged like one reducing fill.
-    let base_after = taker.position_index(order_args.market_index).map_or(0, |p| taker.positions[p].base_amount);
-    let worst_after: i64 = match taker.position_index(order_args.market_index) {
-        Some(p) => position_risk(&taker.positions[p], &snapshot)?.worst_case_base()?,
-        None => 0,
+    let (base_after, worst_after) = match taker.position_index(order_args.market_index) {
+        Some(p) => (taker.positions[p].base_amount, position_risk(&taker.positions[p], &snapshot)?.worst_case_base()?),
+        None => (0, 0),
     };
     let reduces =
         is_risk_reducing(base_before, base_after) && worst_after.unsigned_abs() <= worst_before.unsigned_abs();

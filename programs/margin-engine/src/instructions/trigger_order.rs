@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::controller::market::accept_price;
-use crate::controller::matching::reducible;
 use crate::controller::orders::{market_order_expiry, reduce_order};
 use crate::controller::position::adjust_collateral;
 use crate::error::ErrorCode;
@@ -72,8 +71,7 @@ pub fn handle_trigger_order(ctx: Context<TriggerOrder>, order_id: u64) -> Result
     let position_base = account.position_index(order.market_index).map_or(0, |p| account.positions[p].base_amount);
     // An expired order can never fill, a reduce-only one with nothing left can never reduce:
     // either is cancelled, unpaid.
-    let cancelled =
-        order.is_expired(clock.slot) || (order.is_reduce_only() && reducible(order.side, position_base) == 0);
+    let cancelled = order.is_expired(clock.slot) || order.has_nothing_to_reduce(position_base);
     let mut keeper_fee = 0u64;
     if cancelled {
         reduce_order(&mut account, slot, order.base_amount)?;

@@ -102,6 +102,11 @@ impl Order {
     pub fn is_untriggered(&self) -> bool {
         self.trigger != order_trigger::NONE
     }
+    /// A reduce-only order that has nothing left to reduce in a position of `position_base`: it
+    /// can never fill.
+    pub fn has_nothing_to_reduce(&self, position_base: i64) -> bool {
+        self.is_reduce_only() && crate::math::position::reducible(self.side, position_base) == 0
+    }
     /// Market orders take only: resting as a maker would fill them at their worst price.
     pub fn can_make(&self) -> bool {
         self.kind != order_kind::MARKET

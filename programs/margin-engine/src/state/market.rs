@@ -121,6 +121,12 @@ pub struct RiskParams {
 }
 
 impl RiskParams {
+    /// What liquidation costs an account, ppm of notional (`liquidation_fee + insurance_fee`): the
+    /// most a risk-reducing fill below maintenance, or a keeper-matched market order, may give up.
+    pub fn liquidation_allowance(&self) -> u32 {
+        self.liquidation_fee.saturating_add(self.insurance_fee)
+    }
+
     /// Hard bounds no governance action can cross.
     pub fn validate(&self) -> Result<()> {
         require!(self.initial_margin_ratio > self.maintenance_margin_ratio, ErrorCode::InitialNotAboveMaintenance);

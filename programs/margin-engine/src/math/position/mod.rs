@@ -54,6 +54,16 @@ pub fn open_interest_delta(old: i64, new: i64) -> (i128, i128) {
     (long, short)
 }
 
+/// How much of `position_base` an order on `side` (`order_side`) can reduce.
+pub fn reducible(side: u8, position_base: i64) -> u64 {
+    use crate::state::order_side::{ASK, BID};
+    match side {
+        BID if position_base < 0 => position_base.unsigned_abs(),
+        ASK if position_base > 0 => position_base.unsigned_abs(),
+        _ => 0,
+    }
+}
+
 /// True when the trade leaves the position no larger and on the same side: risk only went down.
 pub fn is_risk_reducing(old: i64, new: i64) -> bool {
     new == 0 || ((old > 0) == (new > 0) && new.unsigned_abs() <= old.unsigned_abs())
