@@ -27,9 +27,14 @@ fn le_i64(data: &[u8], at: usize) -> i64 {
     i64::from_le_bytes(data[at..at + 8].try_into().unwrap())
 }
 
+/// The price message: feed_id 32, price 8, conf 8, exponent 4, publish_time 8,
+/// prev_publish_time 8, ema_price 8, ema_conf 8, then posted_slot 8.
+const MESSAGE_LEN: usize = 92;
+
 /// The same checks and values as [`reading_from_update`], read straight from the account bytes:
 /// the health check reads one update per open position, and a full Borsh decode of each was a
-/// large share of its compute units on SBF.
+/// large share of its compute units on SBF. The message is taken as one fixed-size array, so
+/// every field below is read at a constant offset without a bounds check of its own.
 pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleReading> {
     require!(
         data.len() > VERIFICATION_TAG
@@ -37,28 +42,23 @@ pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleRe
         ErrorCode::OracleUndecodable
     );
     let tag = data[VERIFICATION_TAG];
-    let message = match tag {
+    let start = match tag {
         TAG_FULL => VERIFICATION_TAG + 1,
         TAG_PARTIAL => VERIFICATION_TAG + 2,
         _ => return err!(ErrorCode::OracleUndecodable),
     };
-    // feed_id 32, price 8, conf 8, exponent 4, publish_time 8, prev_publish_time 8, ema_price 8,
-    // ema_conf 8, then posted_slot 8.
-    require!(data.len() >= message + 92, ErrorCode::OracleUndecodable);
-    require!(
-        crate::math::fixed::bytes32_eq(&data[message..message + 32], &config.pyth_feed_id),
-        ErrorCode::OracleFeedMismatch
-    );
+    let message: &[u8; MESSAGE_LEN] =
+        data.get(start..start + MESSAGE_LEN).and_then(|m| m.try_into().ok()).ok_or(ErrorCode::OracleUndecodable)?;
+    require!(crate::math::fixed::bytes32_eq(&message[..32], &config.pyth_feed_id), ErrorCode::OracleFeedMismatch);
     require!(tag == TAG_FULL, ErrorCode::OracleNotFullyVerified);
-    let price = le_i64(data, message + 32);
-    let conf = le_i64(data, message + 40) as u64;
-    let exponent = i32::from_le_bytes(data[message + 48..message + 52].try_into().unwrap());
+    let word = |at: usize| i64::from_le_bytes(message[at..at + 8].try_into().unwrap());
+    let scale = Scale::of(i32::from_le_bytes(message[48..52].try_into().unwrap()))?;
     Ok(OracleReading {
-        price: scale_price(price, exponent)?,
-        confidence: scale_confidence(conf, exponent)?,
-        publish_slot: le_i64(data, message + 84) as u64,
-        publish_time: le_i64(data, message + 52),
-        ema_price: scale_price(le_i64(data, message + 68), exponent)?,
+        price: scale.price(word(32))?,
+        confidence: scale.confidence(word(40) as u64)?,
+        publish_slot: word(84) as u64,
+        publish_time: word(52),
+        ema_price: scale.price(word(68))?,
         source: OracleSource::Pyth,
     })
 }
@@ -69,12 +69,13 @@ pub fn reading_from_update(config: &OracleConfig, update: &PriceUpdateV2) -> Res
     require!(update.price_message.feed_id == config.pyth_feed_id, ErrorCode::OracleFeedMismatch);
     require!(update.verification_level == VerificationLevel::Full, ErrorCode::OracleNotFullyVerified);
     let msg = &update.price_message;
+    let scale = Scale::of(msg.exponent)?;
     Ok(OracleReading {
-        price: scale_price(msg.price, msg.exponent)?,
-        confidence: scale_confidence(msg.conf, msg.exponent)?,
+        price: scale.price(msg.price)?,
+        confidence: scale.confidence(msg.conf)?,
         publish_slot: update.posted_slot,
         publish_time: msg.publish_time,
-        ema_price: scale_price(msg.ema_price, msg.exponent)?,
+        ema_price: scale.price(msg.ema_price)?,
         source: OracleSource::Pyth,
     })
 }
@@ -90,34 +91,52 @@ const POW10: [u64; 19] = {
     table
 };
 
-/// The shift from a Pyth exponent to the 1e6 scale, and its power of ten.
-fn shift_and_factor(exponent: i32) -> core::result::Result<(i32, u64), ErrorCode> {
-    let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
-    if !(-18..=12).contains(&shift) {
-        return Err(ErrorCode::OracleExponentOutOfRange);
+/// The shift from a Pyth exponent to the 1e6 scale, worked out once per update (price,
+/// confidence and EMA share the exponent).
+#[derive(Clone, Copy)]
+struct Scale {
+    /// true: multiply by `factor`; false: divide by it.
+    up: bool,
+    factor: u64,
+}
+
+impl Scale {
+    fn of(exponent: i32) -> Result<Self> {
+        let shift = exponent.checked_add(6).ok_or(ErrorCode::OracleExponentOutOfRange)?;
+        require!((-18..=12).contains(&shift), ErrorCode::OracleExponentOutOfRange);
+        Ok(Self { up: shift >= 0, factor: POW10[shift.unsigned_abs() as usize] })
     }
-    Ok((shift, POW10[shift.unsigned_abs() as usize]))
+
+    /// `v × 10^exponent` at 1e6, truncated toward zero. 10^18 fits i64: native 64-bit arithmetic.
+    fn price(self, value: i64) -> Result<i64> {
+        if self.up {
+            Ok(value.safe_mul(self.factor as i64)?)
+        } else {
+            // Unsigned division of the magnitude (SBPF has no signed division: LLVM would emit
+            // a software routine), truncated toward zero like `/` on i64.
+            let magnitude = (value.unsigned_abs() / self.factor) as i64;
+            Ok(if value < 0 { -magnitude } else { magnitude })
+        }
+    }
+
+    /// Confidence at 1e6, rounded up so uncertainty is never understated.
+    fn confidence(self, conf: u64) -> Result<u64> {
+        if self.up {
+            Ok(conf.safe_mul(self.factor)?)
+        } else {
+            Ok(conf.div_ceil(self.factor))
+        }
+    }
 }
 
 /// Pyth value `v × 10^exponent` to 1e6 quote per base, truncated toward zero.
 pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
-    // 10^18 fits i64: both branches stay in native 64-bit arithmetic (no 128-bit division).
-    let (shift, factor) = shift_and_factor(exponent)?;
-    if shift >= 0 {
-        Ok(value.safe_mul(factor as i64)?)
-    } else {
-        Ok(value / factor as i64)
-    }
+    Scale::of(exponent)?.price(value)
 }
 
 /// Confidence to 1e6 scale, rounded up so uncertainty is never understated.
 pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
-    let (shift, factor) = shift_and_factor(exponent)?;
-    if shift >= 0 {
-        Ok(conf.safe_mul(factor)?)
-    } else {
-        Ok(conf.div_ceil(factor))
-    }
+    Scale::of(exponent)?.confidence(conf)
 }
 
 #[cfg(test)]

@@ -82,15 +82,26 @@ pub fn div_i128(n: i128, d: i128, rounding: Rounding) -> MathResult<i128> {
     if d <= 0 {
         return Err(ErrorCode::MathOverflow);
     }
-    let (q, r) = match (i64::try_from(n), i64::try_from(d)) {
-        (Ok(n64), Ok(d64)) => ((n64 / d64) as i128, (n64 % d64) as i128),
-        _ => (n / d, n % d), // truncates toward zero
+    // Truncating toward zero, on magnitudes: SBPF has no signed division (a signed `/` becomes
+    // a software routine), and d > 0 so only n's sign matters.
+    let (magnitude, remainder) = match (u64::try_from(n.unsigned_abs()), u64::try_from(d)) {
+        (Ok(n64), Ok(d64)) => ((n64 / d64) as u128, n64 % d64 != 0),
+        _ => (n.unsigned_abs() / d as u128, n.unsigned_abs() % d as u128 != 0),
     };
-    Ok(match rounding {
-        Rounding::Down if r < 0 => q - 1,
-        Rounding::Up if r > 0 => q + 1,
-        _ => q,
-    })
+    let overflow = ErrorCode::MathOverflow;
+    if n < 0 {
+        let q = 0i128.checked_sub_unsigned(magnitude).ok_or(overflow)?;
+        match rounding {
+            Rounding::Down if remainder => q.checked_sub(1).ok_or(overflow),
+            _ => Ok(q),
+        }
+    } else {
+        let q = i128::try_from(magnitude).map_err(|_| overflow)?;
+        match rounding {
+            Rounding::Up if remainder => q.checked_add(1).ok_or(overflow),
+            _ => Ok(q),
+        }
+    }
 }
 
 /// Floor of the square root of a u64 (Newton's method from above, 64-bit divisions).
