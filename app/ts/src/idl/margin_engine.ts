@@ -407,6 +407,10 @@ export type MarginEngine = {
         },
         {
           "name": "source",
+          "docs": [
+            "A token account of the collateral mint owned by the signer, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+          ],
           "writable": true
         },
         {
@@ -1380,6 +1384,10 @@ export type MarginEngine = {
         },
         {
           "name": "source",
+          "docs": [
+            "A token account of the collateral mint owned by the signer, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+          ],
           "writable": true
         },
         {
@@ -1482,6 +1490,10 @@ export type MarginEngine = {
         },
         {
           "name": "destination",
+          "docs": [
+            "A token account of the collateral mint, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+          ],
           "writable": true
         },
         {
@@ -1601,7 +1613,8 @@ export type MarginEngine = {
         {
           "name": "destination",
           "docs": [
-            "Any token account of the collateral mint: the owner chooses where the money goes."
+            "Any token account of the collateral mint (the owner chooses where the money goes), read",
+            "from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -1648,6 +1661,10 @@ export type MarginEngine = {
         },
         {
           "name": "destination",
+          "docs": [
+            "A token account of the collateral mint, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+          ],
           "writable": true
         },
         {
@@ -5165,6 +5182,10 @@ export const IDL_JSON: Idl = {
         },
         {
           "name": "source",
+          "docs": [
+            "A token account of the collateral mint owned by the signer, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+          ],
           "writable": true
         },
         {
@@ -6138,6 +6159,10 @@ export const IDL_JSON: Idl = {
         },
         {
           "name": "source",
+          "docs": [
+            "A token account of the collateral mint owned by the signer, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+          ],
           "writable": true
         },
         {
@@ -6240,6 +6265,10 @@ export const IDL_JSON: Idl = {
         },
         {
           "name": "destination",
+          "docs": [
+            "A token account of the collateral mint, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+          ],
           "writable": true
         },
         {
@@ -6359,7 +6388,8 @@ export const IDL_JSON: Idl = {
         {
           "name": "destination",
           "docs": [
-            "Any token account of the collateral mint: the owner chooses where the money goes."
+            "Any token account of the collateral mint (the owner chooses where the money goes), read",
+            "from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -6406,6 +6436,10 @@ export const IDL_JSON: Idl = {
         },
         {
           "name": "destination",
+          "docs": [
+            "A token account of the collateral mint, read from its bytes by",
+            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+          ],
           "writable": true
         },
         {

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{self, Token, Transfer};
 
 use crate::constants::*;
+use crate::controller::vault::token_account_keys;
 use crate::error::ErrorCode;
 use crate::events::CollateralDeposited;
 use crate::instructions::gates;
@@ -21,12 +22,15 @@ pub struct Deposit<'info> {
     /// unpacked (1,500 CU): the token program checks it in the transfer.
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
     pub collateral_vault: UncheckedAccount<'info>,
+    /// A token account of the collateral mint owned by the signer, read from its bytes by
+    /// `controller::vault::token_account_keys` (owner program, layout, mint, owner).
+    /// CHECK: as above.
     #[account(
         mut,
-        constraint = source.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
-        constraint = source.owner == depositor.key() @ ErrorCode::SourceNotOwnedBySigner,
+        constraint = token_account_keys(&source)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
+        constraint = token_account_keys(&source)?.owner == depositor.key() @ ErrorCode::SourceNotOwnedBySigner,
     )]
-    pub source: Account<'info, TokenAccount>,
+    pub source: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

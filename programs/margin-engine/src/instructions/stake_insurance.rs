@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::constants::*;
+use crate::controller::vault::token_account_keys;
 use crate::error::ErrorCode;
 use crate::events::InsuranceStaked;
 use crate::instructions::gates;
@@ -19,12 +20,15 @@ pub struct StakeInsurance<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
+    /// A token account of the collateral mint owned by the signer, read from its bytes by
+    /// `controller::vault::token_account_keys` (owner program, layout, mint, owner).
+    /// CHECK: as above.
     #[account(
         mut,
-        constraint = source.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
-        constraint = source.owner == owner.key() @ ErrorCode::SourceNotOwnedBySigner,
+        constraint = token_account_keys(&source)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
+        constraint = token_account_keys(&source)?.owner == owner.key() @ ErrorCode::SourceNotOwnedBySigner,
     )]
-    pub source: Account<'info, TokenAccount>,
+    pub source: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::*;
-use crate::controller::vault::transfer_from_vault;
+use crate::controller::vault::{token_account_keys, transfer_from_vault};
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
 use crate::health::{account_health, position_risk, require_held_markets_allow, PriceCache};
@@ -27,9 +27,11 @@ pub struct Withdraw<'info> {
     /// unpacked (1,500 CU): the token program checks it in the transfer.
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
     pub collateral_vault: UncheckedAccount<'info>,
-    /// Any token account of the collateral mint: the owner chooses where the money goes.
-    #[account(mut, constraint = destination.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
-    pub destination: Account<'info, TokenAccount>,
+    /// Any token account of the collateral mint (the owner chooses where the money goes), read
+    /// from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint).
+    /// CHECK: as above.
+    #[account(mut, constraint = token_account_keys(&destination)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
+    pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
