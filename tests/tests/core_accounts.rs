@@ -169,8 +169,27 @@ fn withdraw_rejections_change_nothing() {
     ix.accounts[3].pubkey = thief.token_account;
     assert_eq!(env.send(ix, &[&t.keypair]), Err(program_error(ErrorCode::WrongVault)));
 
+    // Owned by the token program but not a token account: the collateral mint itself (82 bytes),
+    // and a 165-byte account that was never initialised. The byte reader refuses both, as the
+    // full unpack did.
+    for not_a_token_account in not_token_accounts(&mut env) {
+        let ix = ix::withdraw(t.owner, t.margin_account, not_a_token_account, 10 * USDC, vec![]);
+        assert!(matches!(env.send(ix, &[&t.keypair]), Err(TxError::Other(_))));
+        let ix = ix::deposit(t.owner, t.margin_account, not_a_token_account, 10 * USDC);
+        assert!(matches!(env.send(ix, &[&t.keypair]), Err(TxError::Other(_))));
+    }
+
     assert_eq!(balances(&mut env, &t), before);
     env.assert_conservation();
+}
+
+/// Accounts the token program owns that are not token accounts.
+fn not_token_accounts(env: &mut TestEnv<TestBackend>) -> [Pubkey; 2] {
+    let uninitialised = Pubkey::new_unique();
+    // The token program's id, as every token-moving instruction names it (its last account).
+    let token_program = ix::deposit(uninitialised, uninitialised, uninitialised, 1).accounts.last().unwrap().pubkey;
+    env.set_raw(uninitialised, vec![0u8; 165], token_program);
+    [env.collateral_mint, uninitialised]
 }
 
 #[test]
