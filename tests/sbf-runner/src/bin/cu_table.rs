@@ -462,8 +462,9 @@ fn main() {
     writeln!(w, "Regenerate:").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "```sh").unwrap();
-    writeln!(w, "cd tests/sbf-runner && CARGO_TARGET_DIR=../../target/sbf-runner cargo build --bin cu_table").unwrap();
-    writeln!(w, "RUST_LOG=error ../../target/sbf-runner/debug/cu_table ../../target/deploy   # writes tests/sbf-runner/compute-units.md").unwrap();
+    writeln!(w, "bash programs/sbf/build.sh   # target/deploy/margin_engine.so").unwrap();
+    writeln!(w, "cd tests/sbf-runner && RUST_LOG=error RUSTFLAGS=\"--cfg sbf_backend\" CARGO_TARGET_DIR=../../target/sbf-suite \\").unwrap();
+    writeln!(w, "  cargo run --locked --quiet --bin cu_table -- ../../target/deploy   # writes tests/sbf-runner/compute-units.md").unwrap();
     writeln!(w, "```").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "## Every instruction").unwrap();
@@ -556,14 +557,22 @@ fn main() {
         .unwrap(),
         None => writeln!(w, "- `liquidate` transaction size: not measured (scenario failed).").unwrap(),
     }
+    // An upgradeable program's code lives in its ProgramData account: a 45-byte header and the .so.
+    let deploy_rent = solana_rent::Rent::default().minimum_balance(45 + so_len as usize);
+    writeln!(
+        w,
+        "- `margin_engine.so`: **{} bytes**; deployed with the upgradeable loader, its ProgramData account (45-byte header + the .so) holds **{}.{:03} SOL** of rent-exempt balance (`Rent::default()`), and the deploy's buffer account as much again until it is closed.",
+        fmt(so_len),
+        deploy_rent / 1_000_000_000,
+        deploy_rent % 1_000_000_000 / 1_000_000
+    )
+    .unwrap();
     writeln!(w, "- `MarginAccount` on chain: 8 + size_of::<MarginAccount>() = **{} bytes**.", fmt(account_size as u64))
         .unwrap();
     writeln!(w).unwrap();
 
-    writeln!(w, "## Against the targets").unwrap();
+    writeln!(w, "## Against the goals and the CI budgets").unwrap();
     writeln!(w).unwrap();
-    writeln!(w, "| target | measured | result |").unwrap();
-    writeln!(w, "|---|---:|---|").unwrap();
     let verdict = |v: Option<u64>, limit: u64| match v {
         Some(v) if v <= limit => format!("met ({} ≤ {})", fmt(v), fmt(limit)),
         Some(v) => format!("missed ({} > {})", fmt(v), fmt(limit)),
@@ -589,23 +598,30 @@ fn main() {
         .into_iter()
         .flatten()
         .max();
-    let targets = [
-        ("health check ≤ 2,500 CU per open position (withdraw, (8 − 1) / 7)", per_pos, 2_500),
-        ("liquidate with 8 positions ≤ 80,000", r.get("liquidate", 8), 80_000),
-        ("fill_orders ≤ 40,000 (taker and maker hold 1 position each)", r.get("fill_orders", 1), 40_000),
-        ("fill_orders ≤ 40,000 (worst measured case, 8 positions each)", fill_max, 40_000),
-        ("deposit ≤ 20,000", deposit, 20_000),
-        ("withdraw ≤ 20,000 (1 position)", r.get("withdraw", 1), 20_000),
-        ("withdraw ≤ 20,000 (worst measured case, 8 positions)", withdraw_max, 20_000),
-        ("refresh_market ≤ 10,000 (worst of the two oracle set-ups)", refresh_max, 10_000),
+    let liquidate_max =
+        [r.get("liquidate", 8), ok_row("liquidate", "8 position(s): target bankrupt")].into_iter().flatten().max();
+    // Goals (issue 21's targets, reported) and CI budgets (asserted by `--check`: today's figures
+    // plus about 2%, so a regression fails CI while codegen noise does not).
+    let targets: [(&str, Option<u64>, u64, u64); 9] = [
+        ("health check, CU per extra open position (withdraw, (8 − 1) / 7)", per_pos, 1_500, 2_450),
+        ("withdraw, worst measured case (8 positions)", withdraw_max, 20_000, 27_800),
+        ("withdraw, 1 position", r.get("withdraw", 1), 20_000, 10_600),
+        ("liquidate, worst measured case (8 positions)", liquidate_max, 35_000, 49_400),
+        ("fill_orders, worst measured case (8 positions each side)", fill_max, 30_000, 39_600),
+        ("fill_orders, taker and maker hold 1 position each", r.get("fill_orders", 1), 40_000, 16_900),
+        ("deposit", deposit, 20_000, 7_800),
+        ("refresh_market, worst of the two oracle set-ups", refresh_max, 10_000, 4_500),
+        ("program size, bytes of margin_engine.so", Some(so_len), 600_000, 1_860_000),
     ];
-    // Asserted budgets: every target above except withdraw with 8 positions, which the design
-    // misses (8 market loads and an 8-position health check cost ~17,000 CU on their own).
+    writeln!(w, "Goals are the performance targets; CI budgets are what `cu_table --check` (in `tests/sbf-runner/test.sh`) asserts: today's figures plus about 2%, so a regression fails CI.").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "| what | measured | goal | CI budget |").unwrap();
+    writeln!(w, "|---|---:|---|---|").unwrap();
     let mut over_budget = vec![];
-    for (what, v, limit) in targets {
-        writeln!(w, "| {what} | {} | {} |", show(v), verdict(v, limit)).unwrap();
-        if !what.starts_with("withdraw ≤ 20,000 (worst") && v.is_none_or(|v| v > limit) {
-            over_budget.push(format!("{what}: {}", verdict(v, limit)));
+    for (what, v, goal, budget) in targets {
+        writeln!(w, "| {what} | {} | {} | {} |", show(v), verdict(v, goal), verdict(v, budget)).unwrap();
+        if v.is_none_or(|v| v > budget) {
+            over_budget.push(format!("{what}: {}", verdict(v, budget)));
         }
     }
     if !r.failures.is_empty() || !missing.is_empty() {
