@@ -148,10 +148,11 @@ fn main() {
                 bar.inc((scenario.path.len() - 1 - last) as u64);
                 let s = &result.summary;
                 let line = format!(
-                    "{:<20} {:<10} seed {:<2} | bad debt ${:>10.0} | wiped {:>4} | liq {:>5} | lost to liq ${:>9.0} | forced ${:>11.0} | forced impact {:>5.2}% | attackers ${:>8.0} | {} accounts, {} steps, {} tx in {:.1}s ({:.0} tx/s)",
+                    "{:<20} {:<10} seed {:<2} | bad debt ${:>10.0} | wiped {:>4} | liq {:>5} | lost to liq ${:>9.0} | forced ${:>11.0} | forced impact {:>5.2}% | attackers ${:>8.0} | {} accounts, {} steps, {} tx in {:.1}s ({:.0} tx/s, {:.0}% of it in the chain)",
                     scenario.name, preset.name(), seed, s.bad_debt, s.accounts_wiped_out, s.liquidations,
                     s.trader_loss_to_liquidation, s.forced_volume, s.peak_forced_impact_percent, s.attacker_profit,
-                    result.accounts, s.steps, s.transactions, result.wall_seconds, result.transactions_per_second
+                    result.accounts, s.steps, s.transactions, result.wall_seconds, result.transactions_per_second,
+                    result.chain_share * 100.0
                 );
                 // On stderr: natively the program's own logs go to stdout. Printed whether or not
                 // the bar is drawn (it is hidden off a terminal).

@@ -151,6 +151,8 @@ pub struct RunResult {
     pub accounts: usize,
     pub wall_seconds: f64,
     pub transactions_per_second: f64,
+    /// Share of the wall time spent inside the in-process chain (0..1).
+    pub chain_share: f64,
     pub samples: Vec<Sample>,
 }
 
@@ -670,6 +672,7 @@ pub fn run(scenario: &Scenario, preset: Preset, cfg: &RunConfig, mut progress: i
         preset,
         seed: cfg.seed,
         transactions_per_second: w.transactions as f64 / wall,
+        chain_share: if wall > 0.0 { w.chain_seconds / wall } else { 0.0 },
         summary,
         attackers: attack_reports,
         markets: w.markets.clone(),

@@ -83,6 +83,9 @@ pub struct World {
     lp_turn: usize,
     /// Transactions sent (landed or refused).
     pub transactions: u64,
+    /// Wall time spent inside the in-process chain (sending transactions, reading accounts): the
+    /// rest of a run's wall time is the harness's own (market model, agents, keepers' planning).
+    pub chain_seconds: f64,
     /// Largest move of an execution from the oracle (log), inside the program's fill band.
     pub band_log: f64,
 }
@@ -101,6 +104,7 @@ impl World {
             filler,
             lp_turn: 0,
             transactions: 0,
+            chain_seconds: 0.0,
             band_log,
         }
     }
@@ -117,7 +121,9 @@ impl World {
         if let Some(hit) = self.cache.get(key) {
             return hit.clone();
         }
+        let started = std::time::Instant::now();
         let data = Chain::account(&mut self.env, key).ok().flatten();
+        self.chain_seconds += started.elapsed().as_secs_f64();
         self.cache.insert(*key, data.clone());
         data
     }
@@ -132,7 +138,10 @@ impl World {
 
     pub fn send(&mut self, ixs: Vec<Instruction>, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
         self.transactions += 1;
-        self.env.send_all(ixs, signers)
+        let started = std::time::Instant::now();
+        let outcome = self.env.send_all(ixs, signers);
+        self.chain_seconds += started.elapsed().as_secs_f64();
+        outcome
     }
 
     /// Lets `seconds` pass in every depth and publishes each market's impacted price.
@@ -358,7 +367,10 @@ impl Chain for SharedChain {
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
         let mut world = self.0.borrow_mut();
         world.transactions += 1;
-        Chain::send(&mut world.env, ixs, signers)
+        let started = std::time::Instant::now();
+        let outcome = Chain::send(&mut world.env, ixs, signers);
+        world.chain_seconds += started.elapsed().as_secs_f64();
+        outcome
     }
 
     fn payer(&self) -> Pubkey {
