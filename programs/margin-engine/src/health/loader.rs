@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use super::{MarketSnapshot, PriceCache};
 use crate::error::ErrorCode;
-use crate::math::fixed::bytes32_eq;
+use crate::math::fixed::{bytes32_eq, le_u64_at};
 use crate::oracle::{self, AcceptedPrice, OracleAction};
 use crate::state::Market;
 
@@ -75,8 +75,7 @@ fn load_market<'a>(info: &'a AccountInfo) -> Result<core::cell::Ref<'a, Market>>
     if data.len() < discriminator.len() {
         return Err(AnchorError::AccountDiscriminatorNotFound.into());
     }
-    let word = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().unwrap());
-    if word(&data[..8]) != word(discriminator) {
+    if le_u64_at(&data, 0) != le_u64_at(discriminator, 0) {
         return Err(AnchorError::AccountDiscriminatorMismatch.into());
     }
     let end = 8 + core::mem::size_of::<Market>();

@@ -5,6 +5,7 @@ use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use super::{OracleReading, OracleSource};
 use crate::constants::PYTH_RECEIVER_PROGRAM_ID;
 use crate::error::ErrorCode;
+use crate::math::fixed::{bytes32_eq_at, le_u64_at};
 use crate::safe_math::SafeMath;
 use crate::state::OracleConfig;
 
@@ -23,22 +24,18 @@ const VERIFICATION_TAG: usize = 8 + 32;
 const TAG_PARTIAL: u8 = 0;
 const TAG_FULL: u8 = 1;
 
-fn le_i64(data: &[u8], at: usize) -> i64 {
-    i64::from_le_bytes(data[at..at + 8].try_into().unwrap())
-}
-
 /// The price message: feed_id 32, price 8, conf 8, exponent 4, publish_time 8,
 /// prev_publish_time 8, ema_price 8, ema_conf 8, then posted_slot 8.
 const MESSAGE_LEN: usize = 92;
 
 /// The same checks and values as [`reading_from_update`], read straight from the account bytes:
 /// the health check reads one update per open position, and a full Borsh decode of each was a
-/// large share of its compute units on SBF. The message is taken as one fixed-size array, so
-/// every field below is read at a constant offset without a bounds check of its own.
+/// large share of its compute units on SBF. Fields are read as words of the (8-aligned) account
+/// data, `le_u64_at`: the message starts one or two bytes past a word boundary.
 pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleReading> {
+    let discriminator = <PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR;
     require!(
-        data.len() > VERIFICATION_TAG
-            && le_i64(data, 0) == le_i64(<PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR, 0),
+        data.len() > VERIFICATION_TAG && le_u64_at(data, 0) == le_u64_at(discriminator, 0),
         ErrorCode::OracleUndecodable
     );
     let tag = data[VERIFICATION_TAG];
@@ -47,18 +44,18 @@ pub fn reading_from_bytes(config: &OracleConfig, data: &[u8]) -> Result<OracleRe
         TAG_PARTIAL => VERIFICATION_TAG + 2,
         _ => return err!(ErrorCode::OracleUndecodable),
     };
-    let message: &[u8; MESSAGE_LEN] =
-        data.get(start..start + MESSAGE_LEN).and_then(|m| m.try_into().ok()).ok_or(ErrorCode::OracleUndecodable)?;
-    require!(crate::math::fixed::bytes32_eq(&message[..32], &config.pyth_feed_id), ErrorCode::OracleFeedMismatch);
+    require!(data.len() >= start + MESSAGE_LEN, ErrorCode::OracleUndecodable);
+    require!(bytes32_eq_at(data, start, &config.pyth_feed_id), ErrorCode::OracleFeedMismatch);
     require!(tag == TAG_FULL, ErrorCode::OracleNotFullyVerified);
-    let word = |at: usize| i64::from_le_bytes(message[at..at + 8].try_into().unwrap());
-    let scale = Scale::of(i32::from_le_bytes(message[48..52].try_into().unwrap()))?;
+    let word = |at: usize| le_u64_at(data, start + at);
+    // The exponent is the low half of the word at 48 (little-endian i32).
+    let scale = Scale::of(word(48) as u32 as i32)?;
     Ok(OracleReading {
-        price: scale.price(word(32))?,
-        confidence: scale.confidence(word(40) as u64)?,
-        publish_slot: word(84) as u64,
-        publish_time: word(52),
-        ema_price: scale.price(word(68))?,
+        price: scale.price(word(32) as i64)?,
+        confidence: scale.confidence(word(40))?,
+        publish_slot: word(84),
+        publish_time: word(52) as i64,
+        ema_price: scale.price(word(68) as i64)?,
         source: OracleSource::Pyth,
     })
 }

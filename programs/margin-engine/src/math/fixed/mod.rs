@@ -141,17 +141,42 @@ pub fn isqrt_u128(n: u128) -> u128 {
     }
 }
 
-/// Equality of 32 bytes (a key, a feed id) as four 64-bit words: a fraction of the cost of a
-/// byte-wise or `memcmp` comparison on SBF. False when `a` is not 32 bytes long.
+/// The little-endian u64 at byte `at` of `data` (`at + 8 <= data.len()`). SBF has no unaligned
+/// 64-bit load: `u64::from_le_bytes` of a byte slice becomes eight byte loads and fourteen shifts
+/// and ors. Account data and keys start 8-aligned in the SBF input buffer, so when `data` does,
+/// the word is one aligned load, or two and a funnel shift when `at` is not a multiple of 8 (the
+/// Borsh fields of a Pyth update). Anything else (native tests, sub-slices) reads byte by byte.
+#[inline(always)]
+pub fn le_u64_at(data: &[u8], at: usize) -> u64 {
+    let shift = at % 8;
+    let base = at - shift;
+    if shift == 0 {
+        if let Ok(word) = bytemuck::try_from_bytes::<u64>(&data[at..at + 8]) {
+            return u64::from_le(*word);
+        }
+    } else if base + 16 <= data.len() {
+        if let Ok(words) = bytemuck::try_cast_slice::<u8, u64>(&data[base..base + 16]) {
+            let (low, high) = (u64::from_le(words[0]), u64::from_le(words[1]));
+            return (low >> (8 * shift)) | (high << (64 - 8 * shift));
+        }
+    }
+    u64::from_le_bytes(data[at..at + 8].try_into().unwrap())
+}
+
+/// Equality of 32 bytes (a key, a feed id) as four 64-bit words ([`le_u64_at`]): a fraction of
+/// the cost of a byte-wise or `memcmp` comparison on SBF. False when `a` is not 32 bytes long.
 #[inline]
 pub fn bytes32_eq(a: &[u8], b: &[u8; 32]) -> bool {
-    if a.len() != 32 {
+    a.len() == 32 && bytes32_eq_at(a, 0, b)
+}
+
+/// [`bytes32_eq`] of `data[at..at + 32]`; false when `data` is shorter.
+#[inline]
+pub fn bytes32_eq_at(data: &[u8], at: usize, b: &[u8; 32]) -> bool {
+    if data.len() < at + 32 {
         return false;
     }
-    (0..4).all(|i| {
-        let w = |s: &[u8]| u64::from_le_bytes(s[i * 8..i * 8 + 8].try_into().unwrap());
-        w(a) == w(b)
-    })
+    (0..4).all(|i| le_u64_at(data, at + 8 * i) == le_u64_at(b, 8 * i))
 }
 
 pub fn i128_to_i64(v: i128) -> MathResult<i64> {

@@ -160,3 +160,19 @@ proptest! {
         prop_assert!(!bytes32_eq(&a[..31], &a));
     }
 }
+
+proptest! {
+    /// The word reader equals `u64::from_le_bytes` at every offset, whether the slice starts
+    /// aligned (one or two aligned loads) or not (bytes), and the 32-byte comparison agrees with `==`.
+    #[test]
+    fn word_reads_equal_byte_reads(bytes in proptest::collection::vec(any::<u8>(), 48), skew in 0usize..8, at in 0usize..33) {
+        let words: Vec<u64> = bytes.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+        let aligned: &[u8] = bytemuck::cast_slice(&words);
+        let data = &aligned[skew..];
+        if at + 8 <= data.len() {
+            prop_assert_eq!(le_u64_at(data, at), u64::from_le_bytes(data[at..at + 8].try_into().unwrap()));
+        }
+        let key: [u8; 32] = aligned[8..40].try_into().unwrap();
+        prop_assert_eq!(bytes32_eq_at(data, at, &key), data.len() >= at + 32 && data[at..at + 32] == key);
+    }
+}
