@@ -409,7 +409,7 @@ export type MarginEngine = {
           "name": "source",
           "docs": [
             "A token account of the collateral mint owned by the signer, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint, owner)."
           ],
           "writable": true
         },
@@ -1386,7 +1386,7 @@ export type MarginEngine = {
           "name": "source",
           "docs": [
             "A token account of the collateral mint owned by the signer, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint, owner)."
           ],
           "writable": true
         },
@@ -1492,7 +1492,7 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -1614,7 +1614,7 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "Any token account of the collateral mint (the owner chooses where the money goes), read",
-            "from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint)."
+            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -1663,7 +1663,7 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -5184,7 +5184,7 @@ export const IDL_JSON: Idl = {
           "name": "source",
           "docs": [
             "A token account of the collateral mint owned by the signer, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint, owner)."
           ],
           "writable": true
         },
@@ -6161,7 +6161,7 @@ export const IDL_JSON: Idl = {
           "name": "source",
           "docs": [
             "A token account of the collateral mint owned by the signer, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint, owner)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint, owner)."
           ],
           "writable": true
         },
@@ -6267,7 +6267,7 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -6389,7 +6389,7 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "Any token account of the collateral mint (the owner chooses where the money goes), read",
-            "from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint)."
+            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },
@@ -6438,7 +6438,7 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::token_account_keys` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
           ],
           "writable": true
         },

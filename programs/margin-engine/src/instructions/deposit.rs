@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, Transfer};
 
 use crate::constants::*;
-use crate::controller::vault::token_account_keys;
+use crate::controller::vault::is_token_account_of;
 use crate::error::ErrorCode;
 use crate::events::CollateralDeposited;
 use crate::instructions::gates;
@@ -23,12 +23,12 @@ pub struct Deposit<'info> {
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
     pub collateral_vault: UncheckedAccount<'info>,
     /// A token account of the collateral mint owned by the signer, read from its bytes by
-    /// `controller::vault::token_account_keys` (owner program, layout, mint, owner).
+    /// `controller::vault::is_token_account_of` (owner program, layout, mint, owner).
     /// CHECK: as above.
     #[account(
         mut,
-        constraint = token_account_keys(&source)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
-        constraint = token_account_keys(&source)?.owner == depositor.key() @ ErrorCode::SourceNotOwnedBySigner,
+        constraint = is_token_account_of(&source, &exchange.load()?.collateral_mint, Some(&depositor.key()))?
+            @ ErrorCode::WrongCollateralMint,
     )]
     pub source: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,

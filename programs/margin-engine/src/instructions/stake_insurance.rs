@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
 use crate::constants::*;
-use crate::controller::vault::token_account_keys;
+use crate::controller::vault::is_token_account_of;
 use crate::error::ErrorCode;
 use crate::events::InsuranceStaked;
 use crate::instructions::gates;
@@ -21,12 +21,12 @@ pub struct StakeInsurance<'info> {
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
     /// A token account of the collateral mint owned by the signer, read from its bytes by
-    /// `controller::vault::token_account_keys` (owner program, layout, mint, owner).
+    /// `controller::vault::is_token_account_of` (owner program, layout, mint, owner).
     /// CHECK: as above.
     #[account(
         mut,
-        constraint = token_account_keys(&source)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint,
-        constraint = token_account_keys(&source)?.owner == owner.key() @ ErrorCode::SourceNotOwnedBySigner,
+        constraint = is_token_account_of(&source, &exchange.load()?.collateral_mint, Some(&owner.key()))?
+            @ ErrorCode::WrongCollateralMint,
     )]
     pub source: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,

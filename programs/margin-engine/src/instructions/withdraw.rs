@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::Token;
 
 use crate::constants::*;
-use crate::controller::vault::{token_account_keys, transfer_from_vault};
+use crate::controller::vault::{is_token_account_of, transfer_from_vault};
 use crate::error::ErrorCode;
 use crate::events::CollateralWithdrawn;
 use crate::health::{account_health, position_risk, require_held_markets_allow, PriceCache};
@@ -28,9 +28,9 @@ pub struct Withdraw<'info> {
     #[account(mut, address = exchange.load()?.collateral_vault @ ErrorCode::WrongVault)]
     pub collateral_vault: UncheckedAccount<'info>,
     /// Any token account of the collateral mint (the owner chooses where the money goes), read
-    /// from its bytes by `controller::vault::token_account_keys` (owner program, layout, mint).
+    /// from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint).
     /// CHECK: as above.
-    #[account(mut, constraint = token_account_keys(&destination)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
+    #[account(mut, constraint = is_token_account_of(&destination, &exchange.load()?.collateral_mint, None)? @ ErrorCode::WrongCollateralMint)]
     pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::*;
-use crate::controller::vault::{token_account_keys, transfer_from_vault};
+use crate::controller::vault::{is_token_account_of, transfer_from_vault};
 use crate::error::ErrorCode;
 use crate::events::ProtocolRevenueWithdrawn;
 use crate::instructions::gates;
@@ -19,9 +19,9 @@ pub struct WithdrawProtocolRevenue<'info> {
     #[account(mut, address = exchange.load()?.insurance_vault @ ErrorCode::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
     /// A token account of the collateral mint, read from its bytes by
-    /// `controller::vault::token_account_keys` (owner program, layout, mint).
+    /// `controller::vault::is_token_account_of` (owner program, layout, mint).
     /// CHECK: as above.
-    #[account(mut, constraint = token_account_keys(&destination)?.mint == exchange.load()?.collateral_mint @ ErrorCode::WrongCollateralMint)]
+    #[account(mut, constraint = is_token_account_of(&destination, &exchange.load()?.collateral_mint, None)? @ ErrorCode::WrongCollateralMint)]
     pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
