@@ -126,16 +126,6 @@ impl Scale {
     }
 }
 
-/// Pyth value `v × 10^exponent` to 1e6 quote per base, truncated toward zero.
-pub fn scale_price(value: i64, exponent: i32) -> Result<i64> {
-    Scale::of(exponent)?.price(value)
-}
-
-/// Confidence to 1e6 scale, rounded up so uncertainty is never understated.
-pub fn scale_confidence(conf: u64, exponent: i32) -> Result<u64> {
-    Scale::of(exponent)?.confidence(conf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +197,8 @@ mod tests {
 
     #[test]
     fn scales_pyth_exponents() {
+        let scale_price = |value: i64, exponent: i32| Scale::of(exponent).and_then(|s| s.price(value));
+        let scale_confidence = |conf: u64, exponent: i32| Scale::of(exponent).and_then(|s| s.confidence(conf));
         assert_eq!(scale_price(15_012_345_678, -8).unwrap(), 150_123_456); // $150.12345678
         assert_eq!(scale_price(-15_012_345_678, -8).unwrap(), -150_123_456);
         assert_eq!(scale_price(3, 0).unwrap(), 3_000_000);
