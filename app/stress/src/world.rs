@@ -90,6 +90,14 @@ pub struct World {
     pub band_log: f64,
 }
 
+/// Runs `f`, adding its wall time to `seconds` (the chain's share of a run).
+fn timed<T>(seconds: &mut f64, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    *seconds += started.elapsed().as_secs_f64();
+    out
+}
+
 impl World {
     pub fn new(mut env: TestEnv<NativeBackend>, markets: Vec<MarketModel>, fill_price_band_ppm: u32) -> Self {
         env.track_writes();
@@ -121,9 +129,7 @@ impl World {
         if let Some(hit) = self.cache.get(key) {
             return hit.clone();
         }
-        let started = std::time::Instant::now();
-        let data = Chain::account(&mut self.env, key).ok().flatten();
-        self.chain_seconds += started.elapsed().as_secs_f64();
+        let data = timed(&mut self.chain_seconds, || Chain::account(&mut self.env, key).ok().flatten());
         self.cache.insert(*key, data.clone());
         data
     }
@@ -138,10 +144,7 @@ impl World {
 
     pub fn send(&mut self, ixs: Vec<Instruction>, signers: &[&RawKeypair]) -> Result<TxOutcome, TxError> {
         self.transactions += 1;
-        let started = std::time::Instant::now();
-        let outcome = self.env.send_all(ixs, signers);
-        self.chain_seconds += started.elapsed().as_secs_f64();
-        outcome
+        timed(&mut self.chain_seconds, || self.env.send_all(ixs, signers))
     }
 
     /// Lets `seconds` pass in every depth and publishes each market's impacted price.
@@ -367,10 +370,8 @@ impl Chain for SharedChain {
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
         let mut world = self.0.borrow_mut();
         world.transactions += 1;
-        let started = std::time::Instant::now();
-        let outcome = Chain::send(&mut world.env, ixs, signers);
-        world.chain_seconds += started.elapsed().as_secs_f64();
-        outcome
+        let world = &mut *world;
+        timed(&mut world.chain_seconds, || Chain::send(&mut world.env, ixs, signers))
     }
 
     fn payer(&self) -> Pubkey {
