@@ -619,6 +619,18 @@ fn unstake_requests_expire_fresh_stakes_warm_up_and_nobody_leaves_ahead_of_a_pen
     // Once it is resolved (the fund pays) the staker leaves with the lesser value: it shared the loss.
     env.resolve_bankruptcy(&keeper, &target, 0).unwrap();
     assert_eq!(env.exchange().bankrupt_accounts, 0);
+    // The fund's own vault as the destination is refused, as a duplicated mutable account.
+    let vault = pda::insurance_vault();
+    let calls = [
+        (ix::unstake_insurance(staker.owner, vault), &staker.keypair),
+        (ix::withdraw_protocol_revenue(key(&gov), vault, 1), &gov),
+    ];
+    for (call, signer) in calls {
+        let before = fingerprint(env);
+        let duplicate = anchor_error(anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount);
+        assert_eq!(env.send_all(vec![call], &[signer]), Err(duplicate));
+        assert_eq!(fingerprint(env), before, "a refused call changed state");
+    }
     let wallet = env.token_balance(staker.token_account);
     env.send(ix::unstake_insurance(staker.owner, staker.token_account), &[&staker.keypair]).unwrap();
     let got = env.token_balance(staker.token_account) - wallet;

@@ -1492,7 +1492,9 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
+            "unchecked, so the refusal is written out."
           ],
           "writable": true
         },
@@ -1663,7 +1665,9 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
+            "unchecked, so the refusal is written out."
           ],
           "writable": true
         },
@@ -6267,7 +6271,9 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
+            "unchecked, so the refusal is written out."
           ],
           "writable": true
         },
@@ -6438,7 +6444,9 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
-            "`controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "`controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
+            "unchecked, so the refusal is written out."
           ],
           "writable": true
         },
