@@ -3,16 +3,14 @@
 //! failure on one account is logged and never stops the tick.
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
-use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::bankruptcy::loss_market;
 use margin_engine::controller::liquidation::LiquidationOutcome;
 use margin_engine::error::ErrorCode;
-use margin_engine::health::account_health;
 use margin_engine::math::trading::trigger_fired;
 use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use margin_engine::state::{order_side, order_trigger, MarginAccount, Order};
 use margin_engine_sdk::accounts::decode;
-use margin_engine_sdk::analytics::liquidation_preview;
+use margin_engine_sdk::analytics::{adl_candidates, liquidation_preview};
 use margin_engine_sdk::chain::{Chain, ChainError};
 use margin_engine_sdk::instructions::{self as ix, Fill, MarketOracles};
 use margin_engine_sdk::pda;
@@ -340,39 +338,8 @@ impl<C: Chain> Keeper<C> {
     /// Accounts the program would accept as ADL candidates (`controller::adl::candidate_score`,
     /// the program's own rule), highest score first, enough to cover the position.
     fn rank_adl(&self, view: &View, target: &MarginAccount, market_index: u16) -> Vec<Pubkey> {
-        let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount)
-        else {
-            return vec![];
-        };
-        let (Some(snapshot), Some(market)) = (view.prices.get(market_index), view.market(market_index)) else {
-            return vec![];
-        };
-        let Ok(equity) = account_health(target, &view.prices).map(|h| h.equity()) else { return vec![] };
-        let Ok(price) = adl_price(snapshot.price, base, equity, market.market.risk.adl_price_band) else {
-            return vec![];
-        };
-        let mut ranked: Vec<(u64, u64, Pubkey)> = view
-            .accounts
-            .iter()
-            .filter(|(_, a)| !a.has_flag(BANKRUPT))
-            .filter_map(|(k, a)| {
-                let p = a.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
-                let score =
-                    candidate_score(p, a.collateral, snapshot, price, base, market.market.risk.adl_min_score).ok()?;
-                Some((score, p.base_amount.unsigned_abs(), *k))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
-        let mut needed = base.unsigned_abs();
-        let mut out = vec![];
-        for (_, size, key) in ranked {
-            if needed == 0 || out.len() >= self.config.adl_batch {
-                break;
-            }
-            out.push(key);
-            needed = needed.saturating_sub(size);
-        }
-        out
+        let Some(market) = view.market(market_index) else { return vec![] };
+        adl_candidates(target, &view.accounts, &market.market, &view.prices, self.config.adl_batch)
     }
 
     /// Matches the best crossing bid and ask of each market (different owners; a post-only order

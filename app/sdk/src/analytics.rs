@@ -1,6 +1,7 @@
 //! Numbers traders and keepers want, computed with the program's own functions on decoded
 //! accounts: oracle prices, health, liquidation price, liquidation preview, ADL score, tomorrow's
 //! volatility margin.
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountDeserialize;
 use margin_engine::controller::adl::{adl_price, candidate_score};
 use margin_engine::controller::liquidation::{plan, LiquidationPlan};
@@ -97,6 +98,46 @@ pub fn adl_candidate_score(
     let price = adl_price(snapshot.price, target_base, equity, market.risk.adl_price_band).ok()?;
     let position = account.active_positions().find(|p| p.market_index == market_index && p.base_amount != 0)?;
     candidate_score(position, account.collateral, snapshot, price, target_base, market.risk.adl_min_score).ok()
+}
+
+/// The candidates a keeper passes to `auto_deleverage` against the bankrupt `target` in `market`:
+/// accounts the program accepts (`adl_candidate_score`), not bankrupt, highest score first, just
+/// enough to cover the target's position and at most `batch`.
+pub fn adl_candidates(
+    target: &MarginAccount,
+    accounts: &[(Pubkey, MarginAccount)],
+    market: &Market,
+    prices: &PriceCache,
+    batch: usize,
+) -> Vec<Pubkey> {
+    let market_index = market.market_index;
+    let Some(base) = target.active_positions().find(|p| p.market_index == market_index).map(|p| p.base_amount) else {
+        return vec![];
+    };
+    let mut ranked: Vec<(u64, u64, Pubkey)> = accounts
+        .iter()
+        .filter(|(_, a)| !a.has_flag(margin_engine::state::margin_account_flags::BANKRUPT))
+        .filter_map(|(k, a)| {
+            let score = adl_candidate_score(a, target, market, prices)?;
+            let size = a
+                .active_positions()
+                .find(|p| p.market_index == market_index && p.base_amount != 0)?
+                .base_amount
+                .unsigned_abs();
+            Some((score, size, *k))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut needed = base.unsigned_abs();
+    let mut out = vec![];
+    for (_, size, key) in ranked {
+        if needed == 0 || out.len() >= batch {
+            break;
+        }
+        out.push(key);
+        needed = needed.saturating_sub(size);
+    }
+    out
 }
 
 /// Conservation gap from aggregates alone: `vault − (Σ collateral + Σ position quote + Σ funding
