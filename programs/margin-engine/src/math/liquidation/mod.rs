@@ -108,7 +108,11 @@ pub fn plan_step(inputs: &LiquidationInputs) -> MathResult<LiquidationStep> {
     }
     let notional =
         u128_to_u64(mul_div_u128(base as u128, inputs.price as u128, BASE_PRECISION as u128, Rounding::Down)?)?;
-    let available = inputs.equity.max(0) as u128;
+    // The transfer at the oracle can cost the account one unit of rounding (a buyer pays the
+    // rounded-up quote, a seller gets the rounded-down one), so capped fees leave that unit:
+    // otherwise a step that took every unit of equity in fees left it at -1, below zero but not
+    // handed to the waterfall (found by the invariants runner).
+    let available = (inputs.equity - 1).max(0) as u128;
     let liquidator_fee =
         mul_div_u128(notional as u128, inputs.liquidator_fee as u128, RATIO_PRECISION as u128, Rounding::Down)?
             .min(available);

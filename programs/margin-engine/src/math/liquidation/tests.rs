@@ -62,13 +62,19 @@ fn throttle_cap_and_dust() {
 
 #[test]
 fn fees_never_push_equity_below_zero() {
+    // One unit stays for the rounding of the transfer at the oracle.
     let s = plan_step(&LiquidationInputs { equity: 25_000_000, ..inputs() }).unwrap();
-    assert_eq!((s.liquidator_fee, s.insurance_fee), (20_000_000, 5_000_000));
+    assert_eq!((s.liquidator_fee, s.insurance_fee), (20_000_000, 4_999_999));
     let s = plan_step(&LiquidationInputs { equity: -5, ..inputs() }).unwrap();
     assert_eq!((s.liquidator_fee, s.insurance_fee), (0, 0));
 }
 
 fn health_after(pos: &PositionRisk, collateral: i64, step: &LiquidationStep) -> (i128, i128) {
+    let h = report_after(pos, collateral, step);
+    (h.maintenance_health, h.liquidation_health)
+}
+
+fn report_after(pos: &PositionRisk, collateral: i64, step: &LiquidationStep) -> crate::math::margin::HealthReport {
     // The liquidated side trades `step.base` at the oracle price as the program does (a seller
     // receives the rounded-down quote, a buyer pays the rounded-up one) and pays both fees.
     let sold = step.base as i64 * pos.base_amount.signum();
@@ -77,11 +83,40 @@ fn health_after(pos: &PositionRisk, collateral: i64, step: &LiquidationStep) -> 
     let r = crate::math::position::apply_trade(pos.base_amount, pos.quote_amount, -sold, quote).unwrap();
     let after = PositionRisk { base_amount: r.base_amount, quote_amount: r.quote_amount, ..*pos };
     let coll = collateral + r.realized_pnl - step.liquidator_fee as i64 - step.insurance_fee as i64;
-    let h = compute_health(coll, &[after]).unwrap();
-    (h.maintenance_health, h.liquidation_health)
+    compute_health(coll, &[after]).unwrap()
 }
 
 proptest! {
+    /// A step whose fees the account can only just pay leaves its equity at zero or above, the
+    /// rounding of the transfer at the oracle included (regression: the invariants runner found a
+    /// step that took every unit in fees leave equity at -1, below zero and not bankrupt). An
+    /// account at exactly zero pays no fee but can still lose the rounding unit; the next call
+    /// hands it to the waterfall.
+    #[test]
+    fn capped_fees_leave_equity_at_or_above_zero(
+        base_whole in 1i64..5_000, long in any::<bool>(), price in 10_000_001u64..200_000_000,
+        equity in 1i64..3_000_000, step_share in 1u64..1_000,
+    ) {
+        let base = if long { 1 } else { -1 } * base_whole * B as i64 / 10;
+        let params = MarginParams { initial_margin_ratio: 100_000, maintenance_margin_ratio: 50_000, size_premium_factor: 0, pnl_initial_haircut: 0, liquidation_buffer: 20_000, initial_multiplier: 0, maintenance_multiplier: 0, initial_addon: 0 };
+        // Entered at an odd price, so the transfer's quote rounds.
+        let quote = -(crate::math::margin::base_value_down(base, price + 7).unwrap() as i64);
+        let pos = PositionRisk { base_amount: base, quote_amount: quote, unsettled_funding: 0, open_bids: 0, open_asks: 0, price, params, stable_price: 0 };
+        let bare = compute_health(0, &[pos]).unwrap();
+        let collateral = equity - bare.unrealized_pnl as i64;
+        let h = compute_health(collateral, &[pos]).unwrap();
+        prop_assert_eq!(h.equity(), equity as i128);
+        let max_base = (base.unsigned_abs() * step_share / 1_000).max(1);
+        let inputs = LiquidationInputs {
+            position_base_abs: base.unsigned_abs(), price, maintenance_ratio: 50_000, liquidation_buffer: 20_000,
+            liquidator_fee: 10_000, insurance_fee: 5_000, deficit: (-h.liquidation_health.min(0)) as u128, equity: h.equity(),
+            throttle_share: 1_000_000, max_base, step_size: 1,
+        };
+        let step = plan_step(&inputs).unwrap();
+        let after = report_after(&pos, collateral, &step);
+        prop_assert!(after.equity() >= 0, "equity {} -> {} after fees {} + {}", equity, after.equity(), step.liquidator_fee, step.insurance_fee);
+    }
+
     /// Over random portfolios and prices: a step never lowers maintenance health, reaches the
     /// buffer when unthrottled, and takes at most one step size (plus price rounding) more than
     /// the exact amount needed.
