@@ -823,6 +823,13 @@ impl<B: Backend> TestEnv<B> {
     /// fee pool. Also: open interest long == short in every market, and the exchange's running
     /// total of collateral matches the accounts.
     pub fn assert_conservation(&mut self) {
+        if let Err(broken) = self.check_conservation() {
+            panic!("{broken}");
+        }
+    }
+
+    /// `assert_conservation` as a value: the first identity that does not hold, described.
+    pub fn check_conservation(&mut self) -> Result<(), String> {
         let vault = self.token_balance(pda::collateral_vault()) as i128;
         let exchange = self.exchange();
         let accounts: Vec<Pubkey> = self.margin_accounts.clone();
@@ -838,26 +845,40 @@ impl<B: Backend> TestEnv<B> {
                 }
             }
         }
-        let mut funding_pools = 0i128;
-        for i in 0..self.markets.len() as u16 {
-            let m = self.market(i);
-            funding_pools += m.funding_pool as i128;
-            assert_eq!(m.open_interest_long, m.open_interest_short, "market {i}: open interest long != short");
-            assert_eq!(base_by_market[i as usize], 0, "market {i}: Σ base != 0");
-        }
-        assert_eq!(exchange.total_collateral as i128, collateral, "exchange.total_collateral != Σ account collateral");
         let markets: Vec<Market> = (0..self.markets.len() as u16).map(|i| self.market(i)).collect();
+        let mut funding_pools = 0i128;
+        for (i, m) in markets.iter().enumerate() {
+            funding_pools += m.funding_pool as i128;
+            if m.open_interest_long != m.open_interest_short {
+                return Err(format!(
+                    "market {i}: open interest long {} != short {}",
+                    m.open_interest_long, m.open_interest_short
+                ));
+            }
+            if base_by_market[i] != 0 {
+                return Err(format!("market {i}: Σ base = {} != 0", base_by_market[i]));
+            }
+        }
+        if exchange.total_collateral as i128 != collateral {
+            return Err(format!(
+                "exchange.total_collateral {} != Σ account collateral {collateral}",
+                exchange.total_collateral
+            ));
+        }
         let aggregate_quote: i128 = markets.iter().map(|m| m.total_position_quote as i128).sum();
-        assert_eq!(aggregate_quote, quote, "Σ market.total_position_quote != Σ position quote");
-        assert_eq!(
-            margin_engine_sdk::analytics::conservation_gap(vault as u64, &exchange, &markets),
-            0,
-            "aggregate conservation gap"
-        );
-        assert_eq!(
-            vault,
-            collateral + quote + funding_pools + exchange.fee_pool as i128,
-            "collateral vault != Σ collateral + Σ quote + funding pools + fee pool"
-        );
+        if aggregate_quote != quote {
+            return Err(format!("Σ market.total_position_quote {aggregate_quote} != Σ position quote {quote}"));
+        }
+        let gap = margin_engine_sdk::analytics::conservation_gap(vault as u64, &exchange, &markets);
+        if gap != 0 {
+            return Err(format!("aggregate conservation gap {gap}"));
+        }
+        let owed = collateral + quote + funding_pools + exchange.fee_pool as i128;
+        if vault != owed {
+            return Err(format!(
+                "collateral vault {vault} != Σ collateral + Σ quote + funding pools + fee pool = {owed}"
+            ));
+        }
+        Ok(())
     }
 }

@@ -26,7 +26,10 @@ fn process_instruction<'a, 'b, 'c, 'd>(
 }
 
 pub struct NativeBackend {
-    runtime: tokio::runtime::Runtime,
+    /// Shut down in the background on drop: a blocking shutdown waits tens of milliseconds for
+    /// the bank's worker threads, which dominates short runs (the invariants runner makes one
+    /// bank per sequence).
+    runtime: std::mem::ManuallyDrop<tokio::runtime::Runtime>,
     context: ProgramTestContext,
     /// Messages already sent under the current blockhash: the bank would drop a repeat as
     /// "already processed", so a repeat gets a unique compute-unit-price instruction appended (instruction indexes
@@ -40,7 +43,15 @@ impl NativeBackend {
         let mut program_test = ProgramTest::new("margin_engine", margin_engine::ID, processor!(process_instruction));
         program_test.prefer_bpf(false);
         let context = runtime.block_on(program_test.start_with_context());
-        Self { runtime, context, repeats: RepeatGuard::default() }
+        Self { runtime: std::mem::ManuallyDrop::new(runtime), context, repeats: RepeatGuard::default() }
+    }
+}
+
+impl Drop for NativeBackend {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; the field is never used again.
+        let runtime = unsafe { std::mem::ManuallyDrop::take(&mut self.runtime) };
+        runtime.shutdown_background();
     }
 }
 
