@@ -4,6 +4,7 @@ pub mod backend;
 pub mod cached;
 pub mod chain;
 pub mod env;
+pub mod fuzz;
 pub mod invariants;
 pub mod native;
 pub mod refusal;

@@ -15,6 +15,8 @@ mod breakers_governance;
 mod conservation_props;
 #[path = "../../../tests/tests/core_accounts.rs"]
 mod core_accounts;
+#[path = "../../../tests/tests/fuzz.rs"]
+mod fuzz;
 #[path = "../../../tests/tests/invariants.rs"]
 mod invariants;
 #[path = "../../../tests/tests/liquidation.rs"]
