@@ -619,11 +619,14 @@ fn unstake_requests_expire_fresh_stakes_warm_up_and_nobody_leaves_ahead_of_a_pen
     // Once it is resolved (the fund pays) the staker leaves with the lesser value: it shared the loss.
     env.resolve_bankruptcy(&keeper, &target, 0).unwrap();
     assert_eq!(env.exchange().bankrupt_accounts, 0);
-    // The fund's own vault as the destination is refused, as a duplicated mutable account.
-    let vault = pda::insurance_vault();
+    // The fund's own vault as the destination is refused, as a duplicated mutable account, and
+    // so is the collateral vault (the tokens would sit there unaccounted).
+    let (vault, collateral) = (pda::insurance_vault(), pda::collateral_vault());
     let calls = [
         (ix::unstake_insurance(staker.owner, vault), &staker.keypair),
         (ix::withdraw_protocol_revenue(key(&gov), vault, 1), &gov),
+        (ix::unstake_insurance(staker.owner, collateral), &staker.keypair),
+        (ix::withdraw_protocol_revenue(key(&gov), collateral, 1), &gov),
     ];
     for (call, signer) in calls {
         let before = fingerprint(env);
@@ -636,6 +639,23 @@ fn unstake_requests_expire_fresh_stakes_warm_up_and_nobody_leaves_ahead_of_a_pen
     let got = env.token_balance(staker.token_account) - wallet;
     assert!(got < 1_000 * USDC, "the leaver shares the loss it could see coming: got {got}");
     env.assert_conservation();
+}
+
+/// Found by the instruction fuzzer: a withdrawal whose destination is the collateral vault itself
+/// took the collateral off the account while the tokens stayed in the vault, unaccounted (the
+/// vault then held more than everyone's equity, and the owner's money was gone). Refused now,
+/// as a duplicated mutable account, with nothing changed.
+#[test]
+fn a_withdrawal_into_the_collateral_vault_itself_is_refused() {
+    let mut w = world();
+    let target = w.target.clone();
+    let remaining = w.env.health_accounts(target.margin_account);
+    let call = ix::withdraw(target.owner, target.margin_account, pda::collateral_vault(), 10 * USDC, remaining);
+    let before = fingerprint(&mut w.env);
+    let duplicate = anchor_error(anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount);
+    assert_eq!(w.env.send(call, &[&target.keypair]), Err(duplicate));
+    assert_eq!(fingerprint(&mut w.env), before, "a refused withdrawal changed state");
+    w.env.assert_conservation();
 }
 
 // ---- Finding 8: Mango-style profit extraction ----

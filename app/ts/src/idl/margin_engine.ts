@@ -1493,8 +1493,9 @@ export type MarginEngine = {
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
             "`controller::vault::is_token_account_of` (owner program, layout, mint).",
-            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
-            "unchecked, so the refusal is written out."
+            "Neither the fund's own vault (Anchor refuses a duplicated mutable `Account`, and this one",
+            "is unchecked, so the refusal is written out) nor the collateral vault, where the tokens",
+            "would sit unaccounted."
           ],
           "writable": true
         },
@@ -1616,7 +1617,10 @@ export type MarginEngine = {
           "name": "destination",
           "docs": [
             "Any token account of the collateral mint (the owner chooses where the money goes), read",
-            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the vault itself: the collateral would leave the account and stay in the vault,",
+            "unaccounted (found by the instruction fuzzer; Anchor refuses a duplicated mutable",
+            "`Account`, and this one is unchecked, so the refusal is written out)."
           ],
           "writable": true
         },
@@ -1666,8 +1670,9 @@ export type MarginEngine = {
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
             "`controller::vault::is_token_account_of` (owner program, layout, mint).",
-            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
-            "unchecked, so the refusal is written out."
+            "Neither the fund's own vault (Anchor refuses a duplicated mutable `Account`, and this one",
+            "is unchecked, so the refusal is written out) nor the collateral vault, where the tokens",
+            "would sit unaccounted."
           ],
           "writable": true
         },
@@ -6272,8 +6277,9 @@ export const IDL_JSON: Idl = {
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
             "`controller::vault::is_token_account_of` (owner program, layout, mint).",
-            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
-            "unchecked, so the refusal is written out."
+            "Neither the fund's own vault (Anchor refuses a duplicated mutable `Account`, and this one",
+            "is unchecked, so the refusal is written out) nor the collateral vault, where the tokens",
+            "would sit unaccounted."
           ],
           "writable": true
         },
@@ -6395,7 +6401,10 @@ export const IDL_JSON: Idl = {
           "name": "destination",
           "docs": [
             "Any token account of the collateral mint (the owner chooses where the money goes), read",
-            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint)."
+            "from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint).",
+            "Not the vault itself: the collateral would leave the account and stay in the vault,",
+            "unaccounted (found by the instruction fuzzer; Anchor refuses a duplicated mutable",
+            "`Account`, and this one is unchecked, so the refusal is written out)."
           ],
           "writable": true
         },
@@ -6445,8 +6454,9 @@ export const IDL_JSON: Idl = {
           "docs": [
             "A token account of the collateral mint, read from its bytes by",
             "`controller::vault::is_token_account_of` (owner program, layout, mint).",
-            "Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is",
-            "unchecked, so the refusal is written out."
+            "Neither the fund's own vault (Anchor refuses a duplicated mutable `Account`, and this one",
+            "is unchecked, so the refusal is written out) nor the collateral vault, where the tokens",
+            "would sit unaccounted."
           ],
           "writable": true
         },

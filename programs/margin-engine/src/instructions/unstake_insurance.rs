@@ -21,13 +21,15 @@ pub struct UnstakeInsurance<'info> {
     pub insurance_vault: Account<'info, TokenAccount>,
     /// A token account of the collateral mint, read from its bytes by
     /// `controller::vault::is_token_account_of` (owner program, layout, mint).
-    /// Not the fund's own vault: Anchor refuses a duplicated mutable `Account`, and this one is
-    /// unchecked, so the refusal is written out.
+    /// Neither the fund's own vault (Anchor refuses a duplicated mutable `Account`, and this one
+    /// is unchecked, so the refusal is written out) nor the collateral vault, where the tokens
+    /// would sit unaccounted.
     /// CHECK: as above.
     #[account(
         mut,
         constraint = is_token_account_of(&destination, &exchange.load()?.collateral_mint, None)? @ ErrorCode::WrongCollateralMint,
         constraint = destination.key() != insurance_vault.key() @ anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount,
+        constraint = destination.key() != exchange.load()?.collateral_vault @ anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount,
     )]
     pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,

@@ -29,8 +29,15 @@ pub struct Withdraw<'info> {
     pub collateral_vault: UncheckedAccount<'info>,
     /// Any token account of the collateral mint (the owner chooses where the money goes), read
     /// from its bytes by `controller::vault::is_token_account_of` (owner program, layout, mint).
+    /// Not the vault itself: the collateral would leave the account and stay in the vault,
+    /// unaccounted (found by the instruction fuzzer; Anchor refuses a duplicated mutable
+    /// `Account`, and this one is unchecked, so the refusal is written out).
     /// CHECK: as above.
-    #[account(mut, constraint = is_token_account_of(&destination, &exchange.load()?.collateral_mint, None)? @ ErrorCode::WrongCollateralMint)]
+    #[account(
+        mut,
+        constraint = is_token_account_of(&destination, &exchange.load()?.collateral_mint, None)? @ ErrorCode::WrongCollateralMint,
+        constraint = destination.key() != collateral_vault.key() @ anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount,
+    )]
     pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
