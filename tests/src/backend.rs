@@ -107,8 +107,9 @@ impl RepeatGuard {
 /// `Clock`, `ComputeBudgetInstruction`, `Instruction`, `InstructionError`, `Keypair`, `Pubkey`,
 /// `Signer`, `Transaction` and `TransactionError`. The backend type needs fields `runtime`,
 /// `context` (a `ProgramTestContext`) and `repeats` (a `RepeatGuard`), and a method
-/// `record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &Result<(), TxError>)`
-/// that returns the compute units it reports.
+/// `record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &mut Result<(), TxError>)`
+/// that returns the compute units it reports (and may restate the outcome as the real runtime
+/// would report it).
 #[macro_export]
 macro_rules! program_test_backend {
     ($backend:ty) => {
@@ -169,17 +170,17 @@ macro_rules! program_test_backend {
                     match self.runtime.block_on(self.context.banks_client.process_transaction_with_metadata(tx)) {
                         Ok(r) => r,
                         Err(e) => {
-                            let e = map_error(e);
-                            self.record(None, &[], &Err(e.clone()));
-                            return Err(e);
+                            let mut outcome = Err(map_error(e));
+                            self.record(None, &[], &mut outcome);
+                            return outcome.map(|()| $crate::TxOutcome::default());
                         }
                     };
                 let (logs, compute_units) = match &result.metadata {
                     Some(meta) => (meta.log_messages.clone(), Some(meta.compute_units_consumed)),
                     None => (vec![], None),
                 };
-                let outcome = result.result.map_err(map_tx_error);
-                let compute_units = self.record(compute_units, &logs, &outcome);
+                let mut outcome = result.result.map_err(map_tx_error);
+                let compute_units = self.record(compute_units, &logs, &mut outcome);
                 outcome.map(|()| $crate::TxOutcome { logs, compute_units })
             }
         }

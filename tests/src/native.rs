@@ -39,6 +39,7 @@ pub struct NativeBackend {
 
 impl NativeBackend {
     pub fn new() -> Self {
+        install_stub_panic_hook();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let mut program_test = ProgramTest::new("margin_engine", margin_engine::ID, processor!(process_instruction));
         program_test.prefer_bpf(false);
@@ -63,10 +64,57 @@ impl Default for NativeBackend {
 
 impl NativeBackend {
     /// The program runs as host code here: its compute units are not metered, so none are
-    /// reported (the SBF runner reports them).
-    fn record(&mut self, _compute_units: Option<u64>, _logs: &[String], _outcome: &Result<(), TxError>) -> Option<u64> {
+    /// reported (the SBF runner reports them). A cross-program call asking for a privilege the
+    /// caller did not grant is refused by the real runtime with `PrivilegeEscalation`; program-test's
+    /// host-code call stub unwraps that refusal instead, so it surfaces as a panic
+    /// (`ProgramFailedToComplete`). Restated here as the runtime reports it, so a panic of the
+    /// program itself stays distinguishable.
+    fn record(
+        &mut self,
+        _compute_units: Option<u64>,
+        _logs: &[String],
+        outcome: &mut Result<(), TxError>,
+    ) -> Option<u64> {
+        let stub_refusal = STUB_REFUSAL.with(|r| r.borrow_mut().take());
+        if let (Err(TxError::Other(text)), Some(name)) = (&*outcome, stub_refusal) {
+            if text.contains("ProgramFailedToComplete") {
+                *outcome = Err(TxError::Other(format!("InstructionError(0, {name})")));
+            }
+        }
         None
     }
+}
+
+/// Instruction errors program-test's call stub unwraps (`sol_invoke_signed`), by the name the
+/// panic message carries.
+const STUB_UNWRAPPED: [&str; 2] = ["PrivilegeEscalation", "MissingRequiredSignature"];
+
+std::thread_local! {
+    /// The refusal the call stub panicked on in this thread's latest transaction, if any.
+    static STUB_REFUSAL: std::cell::RefCell<Option<&'static str>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Records the call stub's unwrap panics (and keeps them off stderr); every other panic goes to
+/// the previous hook.
+fn install_stub_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            let from_stub = info.location().is_some_and(|l| l.file().contains("solana-program-test"));
+            let name = STUB_UNWRAPPED.iter().find(|n| message.ends_with(*n));
+            match name {
+                Some(name) if from_stub => STUB_REFUSAL.with(|r| *r.borrow_mut() = Some(name)),
+                _ => previous(info),
+            }
+        }));
+    });
 }
 
 // `to_instruction`, `keypair` (also used by the RPC backend), `send`, `account`, `set_account`,

@@ -75,7 +75,7 @@ impl Default for SbfBackend {
 
 impl SbfBackend {
     /// Keeps what the last transaction did (a failed one's compute units are not in `TxError`).
-    fn record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &Result<(), TxError>) -> Option<u64> {
+    fn record(&mut self, compute_units: Option<u64>, logs: &[String], outcome: &mut Result<(), TxError>) -> Option<u64> {
         self.last =
             LastTx { ok: outcome.is_ok(), compute_units, logs: logs.to_vec(), error: outcome.clone().err() };
         compute_units
