@@ -76,8 +76,8 @@ impl<C: Chain> Keeper<C> {
         })
     }
 
-    /// One pass over everything. Transport errors abort the tick (the caller backs off); every
-    /// other failure is per account.
+    /// One pass over everything. A read that keeps failing on transport aborts the tick (the
+    /// caller backs off); every other failure is per action.
     pub fn tick(&mut self) -> Result<(), ChainError> {
         let view = View::load(&mut self.chain, &self.config)?;
         self.tick_on(&view)
@@ -111,13 +111,16 @@ impl<C: Chain> Keeper<C> {
         Ok(())
     }
 
-    /// Sends one action; program refusals are counted and logged, transport errors propagate.
+    /// Sends one action; refusals are counted and logged. A transport error (the send failed or
+    /// its confirmation never came) skips this action only: the next tick reads what landed, so
+    /// one flaky send does not stop the liquidations after it.
     fn attempt(&mut self, what: &str, ixs: Vec<Instruction>) -> Result<Option<ChainError>, ChainError> {
         match self.send(ixs) {
             Ok(()) => Ok(None),
             Err(e) if e.is_transport() => {
                 self.metrics.transport_errors += 1;
-                Err(e)
+                warn!(what, error = %e, "send failed on transport");
+                Ok(Some(e))
             }
             Err(e) => {
                 debug!(what, error = %e, "refused");

@@ -34,21 +34,36 @@ pub struct View {
     scored: Vec<Scored>,
 }
 
+/// Tries of one read before a tick gives up on transport errors.
+pub const READ_ATTEMPTS: usize = 3;
+
+fn retried<T>(mut read: impl FnMut() -> Result<T, ChainError>) -> Result<T, ChainError> {
+    let mut last = None;
+    for _ in 0..READ_ATTEMPTS {
+        match read() {
+            Err(e) if e.is_transport() => last = Some(e),
+            other => return other,
+        }
+    }
+    Err(last.expect("READ_ATTEMPTS > 0"))
+}
+
 impl View {
     /// Loads everything in a few calls: all markets, all margin accounts (one program-account scan
     /// each, filtered by discriminator), and one read per configured oracle.
+    /// A read that fails on transport is retried (up to `READ_ATTEMPTS`): one flaky call does
+    /// not cost the whole tick.
     pub fn load<C: Chain>(chain: &mut C, config: &KeeperConfig) -> Result<Self, ChainError> {
-        let clock = chain.clock()?;
+        let clock = retried(|| chain.clock())?;
         let mut markets = Vec::new();
-        for (address, data) in chain.program_accounts(Market::DISCRIMINATOR)? {
+        for (address, data) in retried(|| chain.program_accounts(Market::DISCRIMINATOR))? {
             let Ok(market) = decode::<Market>(&data) else { continue };
             let Some(pyth) =
                 config.markets.iter().find(|m| m.index == market.market_index).and_then(|m| m.pyth.parse().ok())
             else {
                 continue;
             };
-            let price = chain
-                .account(&pyth)?
+            let price = retried(|| chain.account(&pyth))?
                 .and_then(|d| pyth_reading(&market, &d))
                 .filter(|r| r.price > 0)
                 .map(|r| r.price as u64);
@@ -63,8 +78,7 @@ impl View {
                 }
             }
         }
-        let accounts: Vec<(Pubkey, MarginAccount)> = chain
-            .program_accounts(MarginAccount::DISCRIMINATOR)?
+        let accounts: Vec<(Pubkey, MarginAccount)> = retried(|| chain.program_accounts(MarginAccount::DISCRIMINATOR))?
             .into_iter()
             .filter_map(|(k, d)| decode::<MarginAccount>(&d).ok().map(|a| (k, a)))
             .collect();
