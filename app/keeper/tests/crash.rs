@@ -1,7 +1,8 @@
 //! The keeper alone, against the in-process bank running the real program, liquidates and resolves
 //! a crash end to end: the test only moves the oracle and the clock.
-use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
-use margin_engine::state::RiskParams;
+mod common;
+
+use margin_engine::state::margin_account_flags::BANKRUPT;
 use margin_engine_keeper::config::{MarketOracle, Modes};
 use margin_engine_keeper::{Keeper, KeeperConfig};
 use margin_engine_sdk::pda;
@@ -11,27 +12,7 @@ use solana_sdk::signature::Keypair;
 
 #[test]
 fn the_keeper_unwinds_a_crash_without_help() {
-    let risk = RiskParams { insurance_draw_cap: 2_500 * USDC, ..default_risk() };
-    let mut env = TestEnv::new(NativeBackend::new());
-    env.add_market("SOL-PERP", 100_000_000, risk);
-    let filler = env.new_trader(0);
-    let staker = env.new_trader(100_000 * USDC);
-    env.stake(&staker, 2_000 * USDC).unwrap();
-    // Six leveraged longs (9x to 7x) against three well-funded shorts.
-    let mut longs = vec![];
-    let shorts: Vec<Trader> = (0..3).map(|_| env.new_trader(1_000_000 * USDC)).collect();
-    for s in &shorts {
-        env.deposit(s, 20_000 * USDC).unwrap();
-    }
-    for i in 0..6u64 {
-        let t = env.new_trader(100_000 * USDC);
-        env.deposit(&t, (1_100 + 100 * i) * USDC).unwrap();
-        env.trade(&filler, &t, &shorts[i as usize % 3], 0, BID, 100_000_000, 100 * BASE as u64).unwrap();
-        longs.push(t);
-    }
-    // The keeper: its own funded margin account, liquidator + waterfall + cranks.
-    let keeper_trader = env.new_trader(1_000_000 * USDC);
-    env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
+    let common::Crash { env, longs, keeper_trader } = common::six_levered_longs();
     let modes = Modes { liquidator: true, waterfall: true, filler: true, cranks: true, triggers: false };
     let mut keeper = keeper_of(env, &keeper_trader, modes);
     keeper.ensure_account().unwrap();
@@ -48,11 +29,11 @@ fn the_keeper_unwinds_a_crash_without_help() {
         keeper.chain.set_price(0, price as i64);
         keeper.tick().unwrap();
         keeper.chain.assert_conservation();
-        if tick > 20 && nothing_left(&mut keeper, &longs, price) {
+        if tick > 20 && common::nothing_left(&mut keeper.chain, &longs, price) {
             break;
         }
     }
-    assert!(nothing_left(&mut keeper, &longs, price), "every under-water account was unwound");
+    assert!(common::nothing_left(&mut keeper.chain, &longs, price), "every under-water account was unwound");
     let m = keeper.metrics;
     let fund_after = keeper.chain.token_balance(pda::insurance_vault());
     println!(
@@ -83,15 +64,6 @@ fn keeper_of(env: TestEnv<NativeBackend>, trader: &Trader, modes: Modes) -> Keep
     };
     let signer = Keypair::try_from(&trader.keypair.0[..]).unwrap();
     Keeper::new(env, config, signer)
-}
-
-/// No long is bankrupt, flagged, or below maintenance at `price`.
-fn nothing_left(keeper: &mut Keeper<TestEnv<NativeBackend>>, longs: &[Trader], price: u64) -> bool {
-    longs.iter().all(|t| {
-        let a = keeper.chain.margin_account(t.margin_account);
-        let h = keeper.chain.health(t.margin_account, &[(0, price)]);
-        a.flags & (BANKRUPT | BEING_LIQUIDATED) == 0 && h.maintenance_health >= 0
-    })
 }
 
 #[test]

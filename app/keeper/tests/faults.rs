@@ -2,8 +2,8 @@
 //! fail, sends that time out before or after landing, transactions dropped or delivered twice, and
 //! the keeper restarted in the middle of the crash. It still unwinds every account within a
 //! bounded number of ticks, never counts an action twice, and every unit stays accounted for.
-use margin_engine::state::margin_account_flags::{BANKRUPT, BEING_LIQUIDATED};
-use margin_engine::state::RiskParams;
+mod common;
+
 use margin_engine_keeper::config::{MarketOracle, Modes};
 use margin_engine_keeper::{Keeper, KeeperConfig};
 use margin_engine_sdk::chain::{Chain, ChainClock, ChainError};
@@ -132,36 +132,9 @@ fn keeper_on(chain: Flaky<Env>, trader: &Trader) -> Keeper<Flaky<Env>> {
     Keeper::new(chain, config, Keypair::try_from(&trader.keypair.0[..]).unwrap())
 }
 
-/// No long is bankrupt, flagged, or below maintenance at `price`.
-fn nothing_left(env: &mut Env, longs: &[Trader], price: u64) -> bool {
-    longs.iter().all(|t| {
-        let a = env.margin_account(t.margin_account);
-        let h = env.health(t.margin_account, &[(0, price)]);
-        a.flags & (BANKRUPT | BEING_LIQUIDATED) == 0 && h.maintenance_health >= 0
-    })
-}
-
 #[test]
 fn the_keeper_unwinds_a_crash_through_rpc_faults_and_a_restart() {
-    let risk = RiskParams { insurance_draw_cap: 2_500 * USDC, ..default_risk() };
-    let mut env = TestEnv::new(NativeBackend::new());
-    env.add_market("SOL-PERP", 100_000_000, risk);
-    let filler = env.new_trader(0);
-    let staker = env.new_trader(100_000 * USDC);
-    env.stake(&staker, 2_000 * USDC).unwrap();
-    let shorts: Vec<Trader> = (0..3).map(|_| env.new_trader(1_000_000 * USDC)).collect();
-    for s in &shorts {
-        env.deposit(s, 20_000 * USDC).unwrap();
-    }
-    let mut longs = vec![];
-    for i in 0..6u64 {
-        let t = env.new_trader(100_000 * USDC);
-        env.deposit(&t, (1_100 + 100 * i) * USDC).unwrap();
-        env.trade(&filler, &t, &shorts[i as usize % 3], 0, BID, 100_000_000, 100 * BASE as u64).unwrap();
-        longs.push(t);
-    }
-    let keeper_trader = env.new_trader(1_000_000 * USDC);
-    env.deposit(&keeper_trader, 100_000 * USDC).unwrap();
+    let common::Crash { env, longs, keeper_trader } = common::six_levered_longs();
     let chain = Flaky { inner: env, rng: SplitMix(20), rate: 25, faults: Faults::default() };
     let mut keeper = keeper_on(chain, &keeper_trader);
 
@@ -187,7 +160,7 @@ fn the_keeper_unwinds_a_crash_through_rpc_faults_and_a_restart() {
             let chain = keeper.chain;
             keeper = keeper_on(chain, &keeper_trader);
         }
-        if tick >= CRASH_TICKS && nothing_left(&mut keeper.chain.inner, &longs, price) {
+        if tick >= CRASH_TICKS && common::nothing_left(&mut keeper.chain.inner, &longs, price) {
             done_at = Some(tick);
             break;
         }
