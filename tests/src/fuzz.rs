@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::program_pack::Pack;
 use margin_engine::instructions::{ExchangeConfig, PlaceAndTakeArgs, PlaceOrderArgs};
 use margin_engine::state::order_trigger;
 use margin_engine_sdk::instructions::{self as ix, Fill};
@@ -101,7 +102,7 @@ struct Built {
 
 impl<B: Backend> Fixture<B> {
     /// Every key the fuzzer may substitute into an account slot.
-    fn pool(&self) -> Vec<Pubkey> {
+    pub fn pool(&self) -> Vec<Pubkey> {
         let mut keys = vec![
             pda::exchange(),
             pda::collateral_vault(),
@@ -401,7 +402,81 @@ impl<B: Backend> Fixture<B> {
         built.signers = held.into_iter().filter(|h| needed.contains(&key(h)) && key(h) != payer).collect();
     }
 
-    fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<RawAccount>> {
+    /// What an accepted call may not do to an account whose owner did not sign: take from its
+    /// wallet, touch its insurance stake, or, unless the instruction is one anyone may call on
+    /// others' accounts (fills, triggers, prunes, liquidation and the waterfall), change its margin
+    /// account (its delegate signing counts as the owner for that); nor change who governs
+    /// without the authority (or the proposed one) signing. Conservation cannot see a transfer
+    /// between two accounts; this can.
+    pub fn taken_without_signature(
+        &self,
+        ix: &Instruction,
+        signed: &[Pubkey],
+        before: &[Option<RawAccount>],
+        after: &[Option<RawAccount>],
+    ) -> Option<String> {
+        use anchor_lang::Discriminator;
+        use margin_engine::instruction as i;
+        let keys = self.pool();
+        let at = |k: &Pubkey| keys.iter().position(|p| p == k);
+        let data_of = |snapshot: &[Option<RawAccount>], k: &Pubkey| at(k).and_then(|n| snapshot[n].clone());
+        let amount = |a: &Option<RawAccount>| {
+            a.as_ref()
+                .and_then(|a| anchor_spl::token::spl_token::state::Account::unpack(&a.data).ok())
+                .map(|t| t.amount)
+        };
+        let on_others: [&[u8]; 8] = [
+            i::FillOrders::DISCRIMINATOR,
+            i::PlaceAndTake::DISCRIMINATOR,
+            i::TriggerOrder::DISCRIMINATOR,
+            i::PruneExpiredOrders::DISCRIMINATOR,
+            i::Liquidate::DISCRIMINATOR,
+            i::ResolveBankruptcy::DISCRIMINATOR,
+            i::AutoDeleverage::DISCRIMINATOR,
+            i::SocializeLoss::DISCRIMINATOR,
+        ];
+        let acts_on_others = on_others.iter().any(|d| ix.data.starts_with(d));
+        for t in &self.everyone {
+            if signed.contains(&t.owner) {
+                continue;
+            }
+            let wallet_before = amount(&data_of(before, &t.token_account)).unwrap_or(0);
+            let wallet_after = amount(&data_of(after, &t.token_account)).unwrap_or(0);
+            if wallet_after < wallet_before {
+                return Some(format!(
+                    "{} left {}'s wallet without its signature",
+                    wallet_before - wallet_after,
+                    t.owner
+                ));
+            }
+            let stake = pda::insurance_stake(&t.owner);
+            if data_of(before, &stake) != data_of(after, &stake) {
+                return Some(format!("{}'s insurance stake changed without its signature", t.owner));
+            }
+            let account_before = data_of(before, &t.margin_account);
+            let delegate = account_before
+                .as_ref()
+                .and_then(|a| margin_engine_sdk::accounts::margin_account(&a.data).ok())
+                .map(|a| a.delegate);
+            let delegate_signed = delegate.is_some_and(|d| d != Pubkey::default() && signed.contains(&d));
+            if !acts_on_others && !delegate_signed && account_before != data_of(after, &t.margin_account) {
+                return Some(format!("{}'s margin account changed without its signature", t.owner));
+            }
+        }
+        let governance = |snapshot: &[Option<RawAccount>]| {
+            data_of(snapshot, &pda::exchange())
+                .and_then(|a| margin_engine_sdk::accounts::exchange(&a.data).ok())
+                .map(|e| (e.authority, e.pending_authority, e.guardian))
+        };
+        if let (Some(b), Some(a)) = (governance(before), governance(after)) {
+            if a != b && !signed.contains(&b.0) && !signed.contains(&b.1) {
+                return Some("governance or the guardian changed without the authority's signature".to_string());
+            }
+        }
+        None
+    }
+
+    pub fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<RawAccount>> {
         keys.iter().map(|k| self.env.backend.account(&k.to_bytes())).collect()
     }
 }
@@ -461,7 +536,11 @@ pub fn run_chunk<B: Backend>(
         match result {
             Ok(_) => {
                 stats.accepted += 1;
-                if let Err(what) = fixture.check_step() {
+                let after = fixture.snapshot(&keys);
+                let mut signed: Vec<Pubkey> = built.signers.iter().map(key).collect();
+                signed.push(key(&fixture.env.payer));
+                let theft = fixture.taken_without_signature(&built.ix, &signed, &before, &after);
+                if let Some(what) = theft.or_else(|| fixture.check_step().err()) {
                     return Some(Crash { chunk, execution, instruction: described(), what });
                 }
             }
@@ -505,17 +584,11 @@ pub fn run_chunk<B: Backend>(
 /// A failure inside the program (a panic: `ProgramFailedToComplete`) is never one of these.
 fn is_runtime_refusal(error: &TxError) -> bool {
     let TxError::Other(text) = error else { return false };
-    const RUNTIME: [&str; 8] = [
-        "InvalidAccountForFee",
-        "AccountLoadedTwice",
-        "InvalidWritableAccount",
-        "ReadonlyDataModified",
-        "ExecutableDataModified",
-        "ExternalAccountDataModified",
-        "MissingRequiredSignature",
-        "ProgramAccountNotFound",
-    ];
-    !text.contains("ProgramFailedToComplete") && RUNTIME.iter().any(|r| text.contains(r))
+    // Transaction-level refusals only: an `InstructionError` means the program ran (and, for
+    // `ReadonlyDataModified` and its kind, wrote what it must not: a missing account check).
+    const RUNTIME: [&str; 4] =
+        ["InvalidAccountForFee", "AccountLoadedTwice", "InvalidWritableAccount", "ProgramAccountNotFound"];
+    !text.starts_with("InstructionError") && RUNTIME.iter().any(|r| text.contains(r))
 }
 
 fn short(text: &str) -> String {

@@ -22,6 +22,9 @@ use crate::config::KeeperConfig;
 use crate::metrics::Metrics;
 use crate::view::View;
 
+/// Sends failing on transport in one tick before the tick gives up (and the binary backs off).
+pub const SEND_FAILURES_PER_TICK: u32 = 3;
+
 pub struct Keeper<C: Chain> {
     pub chain: C,
     pub config: KeeperConfig,
@@ -30,12 +33,21 @@ pub struct Keeper<C: Chain> {
     pub account: Pubkey,
     pub metrics: Metrics,
     start_collateral: Option<i64>,
+    send_failures_this_tick: u32,
 }
 
 impl<C: Chain> Keeper<C> {
     pub fn new(chain: C, config: KeeperConfig, signer: Keypair) -> Self {
         let account = pda::margin_account(&signer.pubkey(), config.sub_account_id);
-        Self { chain, config, signer, account, metrics: Metrics::default(), start_collateral: None }
+        Self {
+            chain,
+            config,
+            signer,
+            account,
+            metrics: Metrics::default(),
+            start_collateral: None,
+            send_failures_this_tick: 0,
+        }
     }
 
     /// Creates the keeper's margin account if it does not exist yet.
@@ -87,6 +99,7 @@ impl<C: Chain> Keeper<C> {
     /// liquidators reading the same slot do).
     pub fn tick_on(&mut self, view: &View) -> Result<(), ChainError> {
         self.metrics.ticks += 1;
+        self.send_failures_this_tick = 0;
         self.metrics.accounts_tracked = view.accounts.len() as u64;
         let own = view.accounts.iter().find(|(k, _)| *k == self.account).map(|(_, a)| a.collateral);
         if let Some(c) = own {
@@ -113,13 +126,20 @@ impl<C: Chain> Keeper<C> {
 
     /// Sends one action; refusals are counted and logged. A transport error (the send failed or
     /// its confirmation never came) skips this action only: the next tick reads what landed, so
-    /// one flaky send does not stop the liquidations after it.
+    /// one flaky send does not stop the liquidations after it; `SEND_FAILURES_PER_TICK` of them
+    /// end the tick.
     fn attempt(&mut self, what: &str, ixs: Vec<Instruction>) -> Result<Option<ChainError>, ChainError> {
         match self.send(ixs) {
             Ok(()) => Ok(None),
             Err(e) if e.is_transport() => {
                 self.metrics.transport_errors += 1;
+                self.send_failures_this_tick += 1;
                 warn!(what, error = %e, "send failed on transport");
+                // The node is down rather than flaky: give up the tick, so the caller backs off
+                // instead of running every planned action into the same timeout.
+                if self.send_failures_this_tick >= SEND_FAILURES_PER_TICK {
+                    return Err(e);
+                }
                 Ok(Some(e))
             }
             Err(e) => {
@@ -208,8 +228,13 @@ impl<C: Chain> Keeper<C> {
                     }
                     Some(e) => {
                         self.metrics.liquidations_failed += 1;
-                        if e.is(ErrorCode::AccountNotLiquidatable) || e.is(ErrorCode::LiquidationThrottled) {
-                            break; // someone else got there, or next slot
+                        // Someone else got there, or next slot; or the send may have landed
+                        // unconfirmed: no second step on this account from the same plan.
+                        if e.is(ErrorCode::AccountNotLiquidatable)
+                            || e.is(ErrorCode::LiquidationThrottled)
+                            || e.is_transport()
+                        {
+                            break;
                         }
                         warn!(target = %key, error = %e, "liquidation refused");
                     }
@@ -278,7 +303,8 @@ impl<C: Chain> Keeper<C> {
             None => {
                 self.metrics.liquidations_landed += 1;
                 // Sized by the program: whether it took the whole position shows on chain.
-                let after = self.chain.account(&key)?.and_then(|d| decode::<MarginAccount>(&d).ok());
+                // A failed read only loses the count of full closes, not the tick.
+                let after = self.chain.account(&key).ok().flatten().and_then(|d| decode::<MarginAccount>(&d).ok());
                 let left = after.and_then(|a| {
                     a.active_positions().find(|p| p.market_index == position.market_index).map(|p| p.base_amount)
                 });

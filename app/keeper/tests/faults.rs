@@ -21,8 +21,11 @@ struct Faults {
     sends_dropped: u64,
     sends_timed_out_after_landing: u64,
     sends_duplicated: u64,
-    /// `liquidate` instructions the bank accepted (the truth the keeper's own counts must not exceed).
+    /// `liquidate` instructions the bank accepted.
     liquidations_on_chain: u64,
+    /// `liquidate` sends the keeper was told landed (one per send, a duplicate's second copy not
+    /// reported): what its own count of landed liquidations must never exceed.
+    liquidations_reported: u64,
 }
 
 /// A chain that misbehaves like a flaky RPC node, at `rate` percent per call.
@@ -39,10 +42,7 @@ impl<C: Chain> Flaky<C> {
     }
 
     fn count_liquidations(&mut self, ixs: &[anchor_lang::solana_program::instruction::Instruction]) {
-        use anchor_lang::Discriminator;
-        let liquidate = margin_engine::instruction::Liquidate::DISCRIMINATOR;
-        self.faults.liquidations_on_chain +=
-            ixs.iter().filter(|ix| ix.program_id == margin_engine::ID && ix.data.starts_with(liquidate)).count() as u64;
+        self.faults.liquidations_on_chain += liquidations_in(ixs);
     }
 }
 
@@ -76,6 +76,30 @@ impl<C: Chain> Chain for Flaky<C> {
         ixs: &[anchor_lang::solana_program::instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<(), ChainError> {
+        let result = self.send_with_faults(ixs, signers);
+        if result.is_ok() {
+            self.faults.liquidations_reported += liquidations_in(ixs);
+        }
+        result
+    }
+
+    fn payer(&self) -> Pubkey {
+        self.inner.payer()
+    }
+}
+
+fn liquidations_in(ixs: &[anchor_lang::solana_program::instruction::Instruction]) -> u64 {
+    use anchor_lang::Discriminator;
+    let liquidate = margin_engine::instruction::Liquidate::DISCRIMINATOR;
+    ixs.iter().filter(|ix| ix.program_id == margin_engine::ID && ix.data.starts_with(liquidate)).count() as u64
+}
+
+impl<C: Chain> Flaky<C> {
+    fn send_with_faults(
+        &mut self,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), ChainError> {
         if !self.roll() {
             let result = self.inner.send(ixs, signers);
             if result.is_ok() {
@@ -89,9 +113,9 @@ impl<C: Chain> Chain for Flaky<C> {
                 Err(ChainError::Transport("sendTransaction: connection refused".into()))
             }
             1 => {
-                // Accepted by the node, never forwarded to a leader.
+                // Accepted by the node, never forwarded to a leader: the confirmation times out.
                 self.faults.sends_dropped += 1;
-                Ok(())
+                Err(ChainError::Transport("confirmTransaction: blockhash expired".into()))
             }
             2 => {
                 // Landed, but the confirmation never came back.
@@ -114,10 +138,6 @@ impl<C: Chain> Chain for Flaky<C> {
                 first
             }
         }
-    }
-
-    fn payer(&self) -> Pubkey {
-        self.inner.payer()
     }
 }
 
@@ -169,7 +189,8 @@ fn the_keeper_unwinds_a_crash_through_rpc_faults_and_a_restart() {
     let counted = landed_before_restart + keeper.metrics.liquidations_landed;
     println!(
         "faults: {} reads failed, sends: {} failed unsent, {} dropped, {} timed out after landing, {} duplicated; \
-         {} ticks failed on transport; liquidations: {} on chain, {} counted by the keeper; unwound {} ticks after the crash",
+         {} ticks failed on transport; liquidations: {} on chain, {} reported landed, {} counted by the keeper; \
+         unwound {} ticks after the crash",
         f.reads_failed,
         f.sends_failed_unsent,
         f.sends_dropped,
@@ -177,15 +198,18 @@ fn the_keeper_unwinds_a_crash_through_rpc_faults_and_a_restart() {
         f.sends_duplicated,
         transport_failures,
         f.liquidations_on_chain,
+        f.liquidations_reported,
         counted,
         done_at.map_or(-1, |t| (t - CRASH_TICKS) as i64)
     );
     assert!(done_at.is_some(), "every account unwound within {BOUND_TICKS} ticks of the crash's end");
     // Every kind of fault happened, and the keeper counted no action twice.
-    assert!(f.reads_failed > 0 && f.sends_dropped > 0 && f.sends_duplicated > 0 && f.sends_timed_out_after_landing > 0);
+    assert!(f.reads_failed > 0 && f.sends_failed_unsent > 0 && f.sends_dropped > 0);
+    assert!(f.sends_duplicated > 0 && f.sends_timed_out_after_landing > 0);
     assert!(
-        counted <= f.liquidations_on_chain,
-        "the keeper counted {counted}, the chain took {}",
+        counted <= f.liquidations_reported && f.liquidations_reported <= f.liquidations_on_chain,
+        "the keeper counted {counted} landed, was told {} landed, the chain took {}",
+        f.liquidations_reported,
         f.liquidations_on_chain
     );
     assert!(f.liquidations_on_chain >= 6, "partial liquidations happened");

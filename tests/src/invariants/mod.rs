@@ -222,12 +222,20 @@ impl<B: Backend> Fixture<B> {
                 Ok(true)
             }
             Err(e) => match classify(&e) {
+                // Operations are built well-formed: the runtime refusing one, or arithmetic
+                // overflowing on the runner's moderate amounts, is a bug, not a refusal.
+                Ok((Origin::Runtime, name)) => {
+                    Err(format!("a well-formed operation was refused by the runtime: {name}"))
+                }
+                Ok((Origin::Program, name)) if name == "MathOverflow" => {
+                    Err("a well-formed operation overflowed (MathOverflow)".to_string())
+                }
                 Ok((origin, name)) => {
                     let label = match origin {
                         Origin::Program => name,
                         Origin::Anchor => name,
                         Origin::Token => format!("token {name}"),
-                        Origin::Runtime => format!("runtime {name}"),
+                        Origin::Runtime => unreachable!("refused above"),
                     };
                     *self.stats.refusals.entry(label).or_default() += 1;
                     Ok(false)
@@ -665,7 +673,8 @@ impl<B: Backend> Fixture<B> {
                     }
                     continue;
                 }
-                let Ok(health) = margin_engine::health::account_health(account, &cache) else { continue };
+                let health = margin_engine::health::account_health(account, &cache)
+                    .map_err(|e| format!("health of {key_} on the pass's prices: {e:?}"))?;
                 if health.maintenance_health >= 0 && !account.has_flag(BEING_LIQUIDATED) {
                     continue;
                 }
@@ -697,8 +706,9 @@ impl<B: Backend> Fixture<B> {
         self.check_after_pass()
     }
 
-    /// After a pass on fresh prices: no account that is not BANKRUPT has negative equity, no
-    /// account is left flagged BEING_LIQUIDATED while its buffered health is back above zero.
+    /// After a pass on fresh prices: no account that is not BANKRUPT has negative equity, none
+    /// is below maintenance without a liquidation under way (flagged), none is left flagged
+    /// BEING_LIQUIDATED while its buffered health is back above zero.
     pub fn check_after_pass(&mut self) -> Result<(), String> {
         let prices = self.price_list();
         let cache = self.env.price_cache(&prices);
@@ -710,6 +720,12 @@ impl<B: Backend> Fixture<B> {
                     "account {} has equity {} after a pass and is not BANKRUPT",
                     t.margin_account,
                     h.equity()
+                ));
+            }
+            if !a.has_flag(BEING_LIQUIDATED) && !a.has_flag(BANKRUPT) && h.maintenance_health < 0 {
+                return Err(format!(
+                    "account {} is below maintenance ({}) after a pass and nobody liquidated it",
+                    t.margin_account, h.maintenance_health
                 ));
             }
             if a.has_flag(BEING_LIQUIDATED) && !a.has_flag(BANKRUPT) && h.liquidation_health >= 0 {
@@ -818,6 +834,11 @@ pub fn run_on<B: Backend>(fixture: &mut Fixture<B>, ops: &[Op], stats: &mut Stat
     }
 }
 
+/// A failure's kind: its message without the words that carry numbers or keys.
+fn kind(what: &str) -> String {
+    what.split_whitespace().filter(|w| !w.chars().any(|c| c.is_ascii_digit())).collect::<Vec<_>>().join(" ")
+}
+
 /// The operations of `ops` kept by `keep` (indexes), in order.
 pub fn subsequence(ops: &[Op], keep: &[usize]) -> Vec<Op> {
     keep.iter().filter_map(|&i| ops.get(i).cloned()).collect()
@@ -841,7 +862,8 @@ pub fn shrink<B: Backend>(new_backend: impl Fn() -> B, ops: &[Op], failure: Fail
             let candidate: Vec<usize> = keep[..start].iter().chain(&keep[end..]).copied().collect();
             let mut scratch = Stats::default();
             match run(new_backend(), &subsequence(ops, &candidate), &mut scratch) {
-                Err(f) => {
+                // Only the same failure counts: shrinking must not drift to another one.
+                Err(f) if kind(&f.what) == kind(&failure.what) => {
                     keep = candidate;
                     if f.step < keep.len() {
                         keep.truncate(f.step + 1);
@@ -849,7 +871,7 @@ pub fn shrink<B: Backend>(new_backend: impl Fn() -> B, ops: &[Op], failure: Fail
                     failure = f;
                     removed_any = true;
                 }
-                Ok(()) => start = end,
+                _ => start = end,
             }
         }
         if chunk == 1 && !removed_any {
