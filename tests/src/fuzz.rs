@@ -407,17 +407,17 @@ impl<B: Backend> Fixture<B> {
     /// others' accounts (fills, triggers, prunes, liquidation and the waterfall), change its margin
     /// account (its delegate signing counts as the owner for that); nor change who governs
     /// without the authority (or the proposed one) signing. Conservation cannot see a transfer
-    /// between two accounts; this can.
+    /// between two accounts; this can. `before` and `after` are snapshots of `keys`.
     pub fn taken_without_signature(
         &self,
         ix: &Instruction,
         signed: &[Pubkey],
+        keys: &[Pubkey],
         before: &[Option<RawAccount>],
         after: &[Option<RawAccount>],
     ) -> Option<String> {
         use anchor_lang::Discriminator;
         use margin_engine::instruction as i;
-        let keys = self.pool();
         let at = |k: &Pubkey| keys.iter().position(|p| p == k);
         let data_of = |snapshot: &[Option<RawAccount>], k: &Pubkey| at(k).and_then(|n| snapshot[n].clone());
         let amount = |a: &Option<RawAccount>| {
@@ -539,7 +539,7 @@ pub fn run_chunk<B: Backend>(
                 let after = fixture.snapshot(&keys);
                 let mut signed: Vec<Pubkey> = built.signers.iter().map(key).collect();
                 signed.push(key(&fixture.env.payer));
-                let theft = fixture.taken_without_signature(&built.ix, &signed, &before, &after);
+                let theft = fixture.taken_without_signature(&built.ix, &signed, &keys, &before, &after);
                 if let Some(what) = theft.or_else(|| fixture.check_step().err()) {
                     return Some(Crash { chunk, execution, instruction: described(), what });
                 }

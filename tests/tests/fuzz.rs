@@ -46,8 +46,9 @@ fn taking_from_an_account_without_its_signature_is_caught() {
     let (mint, owner) = (fixture.env.collateral_mint, victim.owner);
     fixture.env.write_token_account(victim.token_account, mint, owner, 1);
     let after = fixture.snapshot(&keys);
-    let found = fixture.taken_without_signature(&user_call, &[payer], &before, &after).expect("wallet theft seen");
+    let found =
+        fixture.taken_without_signature(&user_call, &[payer], &keys, &before, &after).expect("wallet theft seen");
     assert!(found.contains("wallet"), "{found}");
     // The same change signed by the owner is the owner's business.
-    assert_eq!(fixture.taken_without_signature(&user_call, &[payer, owner], &before, &after), None);
+    assert_eq!(fixture.taken_without_signature(&user_call, &[payer, owner], &keys, &before, &after), None);
 }

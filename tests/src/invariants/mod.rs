@@ -510,7 +510,7 @@ impl<B: Backend> Fixture<B> {
             return None;
         }
         let data = self.env.raw_data(address);
-        Some(*bytemuck::from_bytes::<InsuranceStake>(&data[8..8 + std::mem::size_of::<InsuranceStake>()]))
+        Some(margin_engine_sdk::accounts::decode::<InsuranceStake>(&data).expect("an insurance stake PDA decodes"))
     }
 
     /// Resting orders that can make on `maker_side_bid`'s side of market `m`, best price first
