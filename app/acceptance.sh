@@ -2,7 +2,7 @@
 # Issue 18's acceptance: every shipped crash and the three generators under every preset over 20
 # seeds (1..20; calibration used seeds 101..110 of the generators), 100 traders, 2-minute steps.
 # Writes target/acceptance/ (report.md with the acceptance table, results.json, PNGs) and prints
-# the summary and acceptance tables. About 45 minutes alone on 2 cores.
+# the summary and acceptance tables. About 32 minutes alone on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash app/setup.sh

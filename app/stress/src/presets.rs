@@ -58,9 +58,10 @@ impl Preset {
     /// the harness market's own (`run::market_risk`).
     pub fn risk(self) -> RiskParams {
         let shipped = shipped_market().risk;
-        // Drift's design as the baselines model it: no volatility margin, no STRESSED add-on,
-        // no breakers, the liquidation target at maintenance + buffer.
+        // Drift's design as the baselines model it: no size premium, no volatility margin, no
+        // STRESSED add-on, no breakers, the liquidation target at maintenance + buffer.
         let static_margin = RiskParams {
+            size_premium_factor: 0,
             vol_max_multiplier: 1_000_000,
             stressed_initial_addon: 0,
             liquidation_initial_share: 0,
@@ -189,7 +190,10 @@ mod tests {
         assert_eq!(Preset::Full.risk(), config.markets[0].risk);
         assert_eq!(Preset::Full.oracle_policy(), config.markets[0].oracle().unwrap());
         let drift = Preset::DriftLike.risk();
-        assert_eq!((drift.vol_max_multiplier, drift.liquidation_initial_share), (1_000_000, 0));
+        assert_eq!(
+            (drift.vol_max_multiplier, drift.liquidation_initial_share, drift.size_premium_factor),
+            (1_000_000, 0, 0)
+        );
         let naive = Preset::Naive.risk();
         assert_eq!((naive.liquidation_buffer, naive.insurance_draw_cap), (1_000_000, 0));
         assert!(Preset::Full.risk().validate().is_ok() && drift.validate().is_ok() && naive.validate().is_ok());

@@ -180,17 +180,26 @@ pub fn market_risk(preset: Preset, spec: &MarketSpec, overrides: &Overrides) -> 
         initial_margin_ratio: spec.initial_margin_ratio,
         maintenance_margin_ratio: spec.maintenance_margin_ratio,
         vol_reference_variance: spec.vol_reference_variance(),
-        // A premium per √(whole units) depends on the market's price scale and depth; the
-        // harness markets' are their own, and off.
-        size_premium_factor: 0,
         max_open_interest: 1_000_000_000 * BASE as u64,
         ..preset.risk()
     };
     if preset == Preset::Full {
         overrides.apply(&mut risk);
     }
+    risk.size_premium_factor = usd_scaled_premium(risk.size_premium_factor, spec.start_price);
     risk
 }
+
+/// The shipped premium is set for SOL-PERP (the first market of the shipped file) at a price of
+/// `PREMIUM_REFERENCE_PRICE`: a premium per √(whole units) of `factor` there. A market at price
+/// `p` charges the same premium on the same notional with `factor × √(p / reference)`, so the
+/// premium is one rule in dollars across markets of any price scale (Drift's IMF, per market).
+pub fn usd_scaled_premium(factor: u32, price: f64) -> u32 {
+    (factor as f64 * (price / PREMIUM_REFERENCE_PRICE).sqrt()).round() as u32
+}
+
+/// The SOL price the shipped size premium is calibrated at (USD).
+pub const PREMIUM_REFERENCE_PRICE: f64 = 100.0;
 
 /// Start of the steepest one-hour fall of the factor path (seconds): where keepers are most
 /// needed, and where the outage is put. The same for every preset.
@@ -708,6 +717,17 @@ mod tests {
         // The hour from 9 (600 s steps) to 15 falls most.
         assert_eq!(steepest_hour(&path), 9 * 600);
         assert_eq!(steepest_hour(&[(0, 1.0), (10, 1.0)]), 0);
+    }
+
+    #[test]
+    fn the_size_premium_is_the_same_in_dollars_on_every_market() {
+        use margin_engine::math::margin::size_premium;
+        // $90,000 of SOL at $100, of BTC at $30,000 and of an alt at $1 (base in 1e-9).
+        let sol = size_premium(900 * 1_000_000_000, usd_scaled_premium(2_000, 100.0)).unwrap();
+        let btc = size_premium(3 * 1_000_000_000, usd_scaled_premium(2_000, 30_000.0)).unwrap();
+        let alt = size_premium(90_000 * 1_000_000_000, usd_scaled_premium(2_000, 1.0)).unwrap();
+        assert_eq!(sol, 60_001);
+        assert!(btc.abs_diff(sol) <= 10 && alt.abs_diff(sol) <= 10, "{sol} {btc} {alt}");
     }
 }
 

@@ -176,7 +176,8 @@ impl Attacker {
                 let price = world.markets[1].price_1e6();
                 let base = round_to_step(world, m, 90_000.0 / world.markets[1].oracle);
                 let (a, b) = (self.accounts[0].clone(), self.accounts[1].clone());
-                let _ = world.direct_trade(&a, &b, m, true, price, base, false);
+                // As large as the program lets it open (the size premium may refuse 9x).
+                largest_accepted(world, m, base, |w, base| w.direct_trade(&a, &b, m, true, price, base, false).is_ok());
             }
             AttackKind::WashFunding => {
                 // The short that collects funding, on the thin market.
@@ -514,7 +515,23 @@ fn stake_value(world: &mut World, t: &Trader) -> f64 {
 fn open_at_oracle(world: &mut World, trader: &Trader, market: u16, buy: bool, base: u64) {
     let lp = world.liquidity_providers[0].clone();
     let price = world.markets[market as usize].price_1e6();
-    world.direct_trade(trader, &lp, market, buy, price, base, false).expect("opening position");
+    let opened = largest_accepted(world, market, base, |w, base| {
+        w.direct_trade(trader, &lp, market, buy, price, base, false).is_ok()
+    });
+    assert!(opened > 0, "opening position refused at every size");
+}
+
+/// Tries `open` at `base`, then 10% smaller each time it is refused (what an attacker does when
+/// margin refuses the size it wanted); returns the base that opened, 0 if none did.
+fn largest_accepted(world: &mut World, market: u16, base: u64, mut open: impl FnMut(&mut World, u64) -> bool) -> u64 {
+    let mut base = base;
+    for _ in 0..20 {
+        if open(world, base) {
+            return base;
+        }
+        base = round_to_step(world, market, base as f64 * 0.9 / 1e9);
+    }
+    0
 }
 
 fn round_to_step(world: &World, market: u16, coins: f64) -> u64 {
